@@ -1,0 +1,20 @@
+"""AB magnitudes and nanomaggies."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stronglens_calibration import NANOMAGGY_ZEROPOINT
+
+
+def mag_to_nanomaggies(mag: np.ndarray | float) -> np.ndarray:
+    """Flux in nanomaggies of an AB magnitude: ``10 ** ((22.5 - mag) / 2.5)``."""
+    return np.power(10.0, (NANOMAGGY_ZEROPOINT - np.asarray(mag, dtype=np.float64)) / 2.5)
+
+
+def nanomaggies_to_mag(flux: np.ndarray | float) -> np.ndarray:
+    """AB magnitude of a flux in nanomaggies; NaN for non-positive flux."""
+    flux = np.asarray(flux, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = NANOMAGGY_ZEROPOINT - 2.5 * np.log10(flux)
+    return np.where(flux > 0, mag, np.nan)

@@ -1,0 +1,23 @@
+"""Project pipelines."""
+
+from kedro.framework.project import find_pipelines
+from kedro.pipeline import Pipeline
+
+#: Pipelines that render demo inputs; never part of ``__default__`` so that a plain
+#: ``kedro run`` on real data cannot overwrite ``data/01_raw``.
+DATA_GENERATORS: frozenset[str] = frozenset({"mock_survey"})
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    """Register the project's pipelines.
+
+    Returns
+    -------
+    dict
+        Pipeline name to ``Pipeline``; ``__default__`` is the analysis flow
+        (every pipeline except the data generators).
+    """
+    pipelines = find_pipelines(raise_errors=True)
+    analysis = [p for name, p in pipelines.items() if name not in DATA_GENERATORS]
+    pipelines["__default__"] = sum(analysis, start=Pipeline([]))
+    return pipelines

@@ -1,0 +1,1 @@
+"""Kedro-free sky helpers: coordinates, cross-matching, footprint, HEALPix."""

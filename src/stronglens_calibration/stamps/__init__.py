@@ -1,0 +1,1 @@
+"""Kedro-free pixel library: stamp file formats, geometry (core, annulus), statistics."""

@@ -1,0 +1,36 @@
+"""Colour composites of g, r, z stamps for people to look at."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Per-band weights of the Legacy Surveys viewer's colour images (g, r, z).
+VIEWER_BAND_WEIGHTS: tuple[float, float, float] = (6.0, 3.4, 2.2)
+
+
+def rgb_composite(stamp: np.ndarray, q: float = 8.0, stretch: float = 0.15) -> np.ndarray:
+    """Lupton et al. (2004) asinh colour composite of a g, r, z stamp.
+
+    Parameters
+    ----------
+    stamp : numpy.ndarray
+        ``(3, H, W)`` in band order g, r, z, nanomaggies per pixel; NaN is shown black.
+    q : float
+        Asinh softening parameter.
+    stretch : float
+        Linear stretch in weighted nanomaggies.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 ``(H, W, 3)`` RGB image (red = z, green = r, blue = g).
+    """
+    from astropy.visualization import make_lupton_rgb
+
+    if stamp.ndim != 3 or stamp.shape[0] != 3:
+        raise ValueError(f"'stamp' must be (3, H, W) in g, r, z order, got {stamp.shape}")
+    g, r, z = (
+        np.nan_to_num(stamp[i].astype(np.float64), nan=0.0) * w
+        for i, w in enumerate(VIEWER_BAND_WEIGHTS)
+    )
+    return make_lupton_rgb(z, r, g, minimum=0.0, Q=q, stretch=stretch)

@@ -1,0 +1,210 @@
+"""Stamp file formats: Legacy Survey cutout-service FITS and the older NPZ layouts.
+
+Every decoder returns the stamp in the project's contract: float32 ``(3, H, W)`` in band
+order g, r, z, nanomaggies per pixel; a band absent from the file is a plane of NaN and
+is listed in ``missing_bands`` (never zero-filled).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from stronglens_calibration import BANDS
+
+
+class StampDecodeError(ValueError):
+    """A stamp file that cannot be read; ``reason`` is a short quarantine reason."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass
+class DecodedStamp:
+    """A stamp read from a file.
+
+    Attributes
+    ----------
+    pixels : numpy.ndarray
+        float32 ``(3, H, W)``, band order g, r, z, nanomaggies per pixel.
+    bands_present : str
+        Bands found in the file, e.g. ``"grz"`` or ``"gr"``.
+    reader : str
+        ``fits``, ``npz_cutout`` or ``npz_bands``.
+    meta : dict
+        Scalars from the file (FITS header cards or NPZ ``meta_*`` keys).
+    """
+
+    pixels: np.ndarray
+    bands_present: str
+    reader: str
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def missing_bands(self) -> str:
+        """Bands of the contract absent from the file."""
+        return "".join(b for b in BANDS if b not in self.bands_present)
+
+
+def _check_stamp(stamp: np.ndarray, bands: str) -> np.ndarray:
+    stamp = np.asarray(stamp)
+    if stamp.ndim != 3 or stamp.shape[0] != len(bands):
+        raise ValueError(f"'stamp' must be (len(bands), H, W), got {stamp.shape} for {bands!r}")
+    unknown = [b for b in bands if b not in BANDS]
+    if unknown:
+        raise ValueError(f"'bands' has unknown band(s) {unknown}")
+    return stamp.astype(np.float32, copy=False)
+
+
+def encode_fits(
+    stamp: np.ndarray, bands: str, ra_deg: float, dec_deg: float, pixel_scale: float
+) -> bytes:
+    """A cutout-service FITS file: primary HDU float32 ``(B, H, W)``, TAN WCS, ``BANDS``.
+
+    Parameters
+    ----------
+    stamp : numpy.ndarray
+        ``(B, H, W)`` nanomaggies per pixel, bands in ``bands`` order.
+    bands : str
+        Band letters, e.g. ``"grz"``.
+    ra_deg, dec_deg : float
+        Position of the centre pixel, ICRS degrees.
+    pixel_scale : float
+        arcsec per pixel.
+    """
+    from astropy.io import fits
+
+    stamp = _check_stamp(stamp, bands)
+    _, h, w = stamp.shape
+    hdu = fits.PrimaryHDU(stamp)
+    hdr = hdu.header
+    hdr["CTYPE1"], hdr["CTYPE2"] = "RA---TAN", "DEC--TAN"
+    hdr["CRVAL1"], hdr["CRVAL2"] = float(ra_deg), float(dec_deg)
+    hdr["CRPIX1"], hdr["CRPIX2"] = w // 2 + 1.0, h // 2 + 1.0
+    hdr["CD1_1"], hdr["CD1_2"] = -pixel_scale / 3600.0, 0.0
+    hdr["CD2_1"], hdr["CD2_2"] = 0.0, pixel_scale / 3600.0
+    hdr["BANDS"] = (bands, "Bands in the cube, in order")
+    for i, b in enumerate(bands):
+        hdr[f"BAND{i}"] = b
+    hdr["BUNIT"] = "nanomaggy"
+    buf = io.BytesIO()
+    hdu.writeto(buf)
+    return buf.getvalue()
+
+
+def encode_npz_cutout(stamp: np.ndarray, bands: str, meta: dict[str, float | str]) -> bytes:
+    """The older NPZ layout: key ``cutout`` ``(H, W, B)`` float32 plus ``meta_<key>`` scalars."""
+    stamp = _check_stamp(stamp, bands)
+    arrays = {"cutout": np.ascontiguousarray(np.moveaxis(stamp, 0, -1))}
+    arrays["meta_bandset"] = np.array(bands)
+    for k, v in meta.items():
+        arrays[f"meta_{k}"] = np.array(v)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
+
+
+def encode_npz_bands(stamp: np.ndarray, bands: str) -> bytes:
+    """The per-band NPZ layout: keys ``image_<band>``, each ``(H, W)`` float32."""
+    stamp = _check_stamp(stamp, bands)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **{f"image_{b}": stamp[i] for i, b in enumerate(bands)})
+    return buf.getvalue()
+
+
+def _assemble(planes: dict[str, np.ndarray], reader: str, meta: dict) -> DecodedStamp:
+    if not planes:
+        raise StampDecodeError("no band", f"{reader} file holds none of the bands {BANDS}")
+    shapes = {p.shape for p in planes.values()}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+        raise StampDecodeError("wrong shape", f"band planes of shapes {sorted(shapes)}")
+    h, w = next(iter(shapes))
+    pixels = np.full((len(BANDS), h, w), np.nan, dtype=np.float32)
+    for i, b in enumerate(BANDS):
+        if b in planes:
+            pixels[i] = planes[b]
+    present = "".join(b for b in BANDS if b in planes)
+    return DecodedStamp(pixels, present, reader, meta)
+
+
+def decode_fits(data: bytes) -> DecodedStamp:
+    """Read a cutout-service FITS file (see :func:`encode_fits`)."""
+    from astropy.io import fits
+    from astropy.utils.exceptions import AstropyUserWarning
+
+    try:
+        with warnings.catch_warnings():
+            # astropy only warns about a short or malformed file; here that is an error
+            warnings.simplefilter("error", AstropyUserWarning)
+            warnings.simplefilter("error", fits.verify.VerifyWarning)
+            with fits.open(io.BytesIO(data), memmap=False) as hdul:
+                hdul.verify("exception")
+                cube = hdul[0].data
+                header = hdul[0].header
+                if cube is None:
+                    raise StampDecodeError("no image", "primary HDU is empty")
+                cube = np.array(cube, dtype=np.float32)
+    except StampDecodeError:
+        raise
+    except (OSError, ValueError, TypeError, IndexError, Warning) as exc:
+        reason = "truncated file" if "truncated" in str(exc).lower() else "corrupt FITS"
+        raise StampDecodeError(reason, str(exc)) from exc
+    bands = str(header.get("BANDS", "")).strip()
+    if cube.ndim == 2:
+        cube = cube[None]
+    if cube.ndim != 3:
+        raise StampDecodeError("wrong shape", f"FITS data of shape {cube.shape}")
+    if not bands:
+        if cube.shape[0] != len(BANDS):
+            raise StampDecodeError("unknown bands", "no BANDS card and not 3 planes")
+        bands = "".join(BANDS)
+    if len(bands) != cube.shape[0]:
+        raise StampDecodeError("wrong shape", f"BANDS={bands!r} but {cube.shape[0]} planes")
+    meta = {k: header[k] for k in ("CRVAL1", "CRVAL2") if k in header}
+    return _assemble({b: cube[i] for i, b in enumerate(bands) if b in BANDS}, "fits", meta)
+
+
+def decode_npz(data: bytes) -> DecodedStamp:
+    """Read either NPZ layout (``cutout`` HWC with ``meta_*``, or ``image_<band>``)."""
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            keys = set(npz.files)
+            meta = {k[5:]: npz[k].item() for k in keys if k.startswith("meta_")}
+            if "cutout" in keys:
+                cube = np.asarray(npz["cutout"], dtype=np.float32)
+                bands = str(meta.get("bandset", "".join(BANDS)))
+                if cube.ndim != 3 or cube.shape[-1] != len(bands):
+                    raise StampDecodeError("wrong shape", f"cutout of shape {cube.shape}")
+                planes = {b: cube[..., i] for i, b in enumerate(bands) if b in BANDS}
+                return _assemble(planes, "npz_cutout", meta)
+            planes = {
+                b: np.asarray(npz[f"image_{b}"], dtype=np.float32)
+                for b in BANDS
+                if f"image_{b}" in keys
+            }
+            return _assemble(planes, "npz_bands", meta)
+    except StampDecodeError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        reason = (
+            "truncated file" if isinstance(exc, EOFError | zipfile.BadZipFile) else "corrupt NPZ"
+        )
+        raise StampDecodeError(reason, str(exc)) from exc
+
+
+def decode_stamp(data: bytes, filename: str) -> DecodedStamp:
+    """Decode a stamp file by its extension (``.fits``/``.fits.fz``/``.fit`` or ``.npz``)."""
+    name = filename.lower()
+    if not data:
+        raise StampDecodeError("empty file", filename)
+    if name.endswith((".fits", ".fit", ".fits.fz", ".fits.gz")):
+        return decode_fits(data)
+    if name.endswith(".npz"):
+        return decode_npz(data)
+    raise StampDecodeError("unknown format", filename)
