@@ -1,6 +1,14 @@
 """The project's Kedro datasets: raw binary files, FITS tables (sweeps), ``.npy`` shards."""
 
 from stronglens_calibration.datasets.binary_file import BinaryFileDataset
-from stronglens_calibration.datasets.fits_table import FITSTableDataset
+from stronglens_calibration.datasets.fits_table import FITSTable, FITSTableDataset
+from stronglens_calibration.datasets.npy_file import NpyDataset
+from stronglens_calibration.datasets.streamed_partitions import StreamedPartitionedDataset
 
-__all__ = ["BinaryFileDataset", "FITSTableDataset"]
+__all__ = [
+    "BinaryFileDataset",
+    "FITSTable",
+    "FITSTableDataset",
+    "NpyDataset",
+    "StreamedPartitionedDataset",
+]

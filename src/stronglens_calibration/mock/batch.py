@@ -12,7 +12,12 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from stronglens_calibration.mock.config import MockSurveyConfig
-from stronglens_calibration.mock.files import cutout_filename, encode_cutout
+from stronglens_calibration.mock.files import (
+    cutout_filename,
+    encode_cutout,
+    encode_parquet_table,
+    parquet_table_name,
+)
 from stronglens_calibration.mock.render import render_object
 
 logger = logging.getLogger(__name__)
@@ -87,11 +92,28 @@ def lazy_cutout_files(
     cfg : MockSurveyConfig
         Validated parameters.
     """
-    named = sorted(((cutout_filename(r), r) for r in records), key=lambda item: item[0])
+    in_tables = [r for r in records if r["file_format"] == "parquet_npz"]
+    named = sorted(
+        ((cutout_filename(r), r) for r in records if r["file_format"] != "parquet_npz"),
+        key=lambda item: item[0],
+    )
     names = [n for n, _ in named]
     if len(set(names)) != len(names):
         raise ValueError("two mock objects share a cutout file name; positions collide")
     renderer = ChunkedRenderer([r for _, r in named], cfg)
     size = cfg.chunk_size
     logger.info("rendering %d cutout files with %d worker(s)", len(names), cfg.n_workers)
-    return {name: partial(renderer.get, i // size, i % size) for i, name in enumerate(names)}
+    files: dict[str, Callable[[], bytes]] = {
+        name: partial(renderer.get, i // size, i % size) for i, name in enumerate(names)
+    }
+    per_table = cfg.parquet_rows_per_table
+    for t, start in enumerate(range(0, len(in_tables), per_table)):
+        files[parquet_table_name(t)] = partial(
+            _render_table, in_tables[start : start + per_table], cfg
+        )
+    return files
+
+
+def _render_table(records: list[Mapping[str, Any]], cfg: MockSurveyConfig) -> bytes:
+    """A parquet table of NPZ bytes for objects stored that way (rendered in-process)."""
+    return encode_parquet_table(records, render_chunk(records, cfg))

@@ -126,6 +126,8 @@ class MockSurveyConfig:
     maskbits_rate: float
     npz_cutout_fraction: float
     npz_bands_fraction: float
+    parquet_npz_fraction: float
+    parquet_rows_per_table: int
     defects: DefectConfig
     shortcut: ShortcutConfig
     example_grid: dict[str, float]
@@ -227,8 +229,9 @@ class MockSurveyConfig:
             fo.fraction("npz_cutout_fraction"),
             fo.fraction("npz_bands_fraction"),
         )
-        if npz_cutout + npz_bands > 1:
-            raise ValueError(f"parameters '{fo.path}.npz_*_fraction' must sum to at most 1")
+        parquet_npz = fo.fraction("parquet_npz_fraction")
+        if npz_cutout + npz_bands + parquet_npz > 1:
+            raise ValueError(f"parameters '{fo.path}.*_fraction' must sum to at most 1")
         d = p.section("defects")
         defects = DefectConfig(
             nan_stamp_rate=d.fraction("nan_stamp_rate"),
@@ -269,6 +272,8 @@ class MockSurveyConfig:
             maskbits_rate=ph.fraction("maskbits_rate"),
             npz_cutout_fraction=npz_cutout,
             npz_bands_fraction=npz_bands,
+            parquet_npz_fraction=parquet_npz,
+            parquet_rows_per_table=fo.integer("parquet_rows_per_table", low=1),
             defects=defects,
             shortcut=shortcut,
             example_grid={

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,7 +84,10 @@ def _tractor_shape(
     flux = central.fluxes + sum((c.fluxes for c in extra), np.zeros(len(BANDS)))
     n, r_eff, q, phi = (float(row[k]) for k in ("sersic_n", "r_eff", "axis_ratio", "phi"))
     kind = str(row["confuser"])
-    if kind in ("spiral", "edge_on", "blue_clumpy"):
+    if kind == "ring":
+        # Tractor fits a galaxy with a ring by a wide, flat (low-index) profile
+        tractor_type, sersic, r_eff = "SER", 0.7, max(r_eff, extra[0].shape.radius)
+    elif kind in ("spiral", "edge_on", "blue_clumpy"):
         disc = extra[0].shape if kind != "blue_clumpy" else extra[-1].shape
         tractor_type, sersic = "EXP", 1.0
         r_eff, q = max(r_eff, disc.r_eff), min(q, disc.q)
@@ -166,9 +170,40 @@ def sweep_tables(truth: pd.DataFrame, cfg: MockSurveyConfig) -> dict[str, pd.Dat
 
 
 def cutout_filename(row: Mapping[str, Any]) -> str:
-    """File name of an object's cutout: position-derived stem plus ``.fits`` or ``.npz``."""
+    """File name of an object's cutout: position-derived stem plus ``.fits`` or ``.npz``.
+
+    Objects stored in a parquet table of NPZ bytes (``file_format == "parquet_npz"``)
+    have no file of their own; see :func:`parquet_table_name`.
+    """
+    if row["file_format"] == "parquet_npz":
+        raise ValueError("objects in parquet tables have no file of their own")
     suffix = ".fits" if row["file_format"] == "fits" else ".npz"
     return cutout_stem(float(row["ra"]), float(row["dec"])) + suffix
+
+
+def parquet_table_name(index: int) -> str:
+    """Name of the ``index``-th parquet table of NPZ bytes."""
+    return f"cutout_table_{index:05d}.parquet"
+
+
+def encode_parquet_table(rows: list[Mapping[str, Any]], blobs: list[bytes]) -> bytes:
+    """A parquet table of NPZ bytes, as earlier pipelines stored stamps.
+
+    Columns: ``ra``, ``dec`` (deg, float64) and ``npz`` (binary, one NPZ file per row).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "ra": pa.array([float(r["ra"]) for r in rows], pa.float64()),
+            "dec": pa.array([float(r["dec"]) for r in rows], pa.float64()),
+            "npz": pa.array(blobs, pa.binary()),
+        }
+    )
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
 
 
 def encode_cutout(row: Mapping[str, Any], stamp: np.ndarray, cfg: MockSurveyConfig) -> bytes:
@@ -192,6 +227,8 @@ def encode_cutout(row: Mapping[str, Any], stamp: np.ndarray, cfg: MockSurveyConf
     """
     bands = "".join(cfg.stamp.bands)
     fmt, defect = str(row["file_format"]), str(row["defect"])
+    if fmt == "parquet_npz":  # both NPZ layouts appear inside parquet tables
+        fmt = "npz_cutout" if int(row["render_index"]) % 2 == 0 else "npz_bands"
     if defect == "missing_band":
         rng = np.random.default_rng([cfg.seed, int(row["render_index"]), 2])
         drop = int(rng.integers(0, len(bands)))

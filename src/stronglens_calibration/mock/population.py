@@ -248,6 +248,8 @@ def draw_population(lenscat: pd.DataFrame, cfg: MockSurveyConfig) -> pd.DataFram
     fmt[(u < cfg.npz_cutout_fraction) & ~is_star] = "npz_cutout"
     band_lo, band_hi = cfg.npz_cutout_fraction, cfg.npz_cutout_fraction + cfg.npz_bands_fraction
     fmt[(u >= band_lo) & (u < band_hi) & ~is_star] = "npz_bands"
+    table_hi = band_hi + cfg.parquet_npz_fraction
+    fmt[(u >= band_hi) & (u < table_hi) & ~is_star] = "parquet_npz"
     table["file_format"] = fmt.astype(str)
 
     d = cfg.defects

@@ -68,7 +68,7 @@ def test_mock_survey_writes_real_world_formats(tmp_path, mock_params):
     # sweep files named like DR10's, holding every object, lenses included
     sweeps = sorted((tmp_path / "sweeps").glob("sweep-*.fits"))
     assert sweeps
-    rows = pd.concat([FITSTableDataset(str(p)).load() for p in sweeps])
+    rows = pd.concat([FITSTableDataset(str(p)).load().read() for p in sweeps])
     assert len(rows) == len(truth) + 1  # one duplicated row
     for col in (
         "RA",
@@ -88,9 +88,11 @@ def test_mock_survey_writes_real_world_formats(tmp_path, mock_params):
     ):
         assert col in rows.columns, col
     assert set(rows["TYPE"]) <= {"PSF", "DEV", "EXP", "SER", "REX"}
-    # one cutout file per object that is not a star
-    files = sorted((tmp_path / "cutouts").iterdir())
-    assert len(files) == (truth["kind"] != "star").sum()
+    # one cutout file per object that is not a star, or a row in a parquet table
+    files = sorted(p for p in (tmp_path / "cutouts").iterdir() if p.suffix != ".parquet")
+    tables = sorted((tmp_path / "cutouts").glob("*.parquet"))
+    table_rows = sum(len(pd.read_parquet(t)) for t in tables)
+    assert len(files) + table_rows == (truth["kind"] != "star").sum()
     readers, reasons = set(), set()
     for path in files:
         try:
@@ -119,10 +121,33 @@ def test_mock_survey_is_reproducible_byte_for_byte_and_across_workers(tmp_path, 
 @pytest.mark.parametrize("fraction", [1.0])
 def test_all_npz_layouts_decode(tmp_path, mock_params, fraction):
     params = copy.deepcopy(mock_params)
-    params["formats"].update(npz_cutout_fraction=0.5, npz_bands_fraction=0.5 * fraction)
+    params["formats"].update(
+        npz_cutout_fraction=0.5, npz_bands_fraction=0.5 * fraction, parquet_npz_fraction=0.0
+    )
     params["defects"].update(missing_band_rate=0.0, truncated_file_rate=0.0)
     _run(tmp_path, params)
     files = sorted((tmp_path / "cutouts").iterdir())
     assert {p.suffix for p in files} == {".npz"}
     readers = {decode_stamp(p.read_bytes(), p.name).reader for p in files}
+    assert readers == {"npz_cutout", "npz_bands"}
+
+
+def test_parquet_tables_hold_npz_bytes(tmp_path, mock_params):
+    params = copy.deepcopy(mock_params)
+    params["formats"].update(
+        npz_cutout_fraction=0.0,
+        npz_bands_fraction=0.0,
+        parquet_npz_fraction=1.0,
+        parquet_rows_per_table=10,
+    )
+    params["defects"].update(missing_band_rate=0.0, truncated_file_rate=0.0)
+    _run(tmp_path, params)
+    tables = sorted((tmp_path / "cutouts").glob("*.parquet"))
+    assert [t.name for t in tables][:2] == [
+        "cutout_table_00000.parquet",
+        "cutout_table_00001.parquet",
+    ]
+    rows = pd.concat([pd.read_parquet(t) for t in tables])
+    assert list(rows.columns) == ["ra", "dec", "npz"]
+    readers = {decode_stamp(blob, "row.npz").reader for blob in rows["npz"]}
     assert readers == {"npz_cutout", "npz_bands"}

@@ -90,7 +90,8 @@ def plot_mock_examples(
     crop = cfg.example_grid["crop"]
     rng = np.random.default_rng([cfg.seed, 9])
     full_depth = np.all([truth[f"nobs_{b}"] > 0 for b in cfg.stamp.bands], axis=0)
-    clean = truth[(truth["defect"] == "") & (truth["file_format"] != "") & full_depth]
+    own_file = truth["file_format"].isin(["fits", "npz_cutout", "npz_bands"])
+    clean = truth[(truth["defect"] == "") & own_file & full_depth]
     lenses = clean[clean["kind"] == "lens"]
     galaxies = clean[clean["kind"] == "galaxy"]
     confusers = galaxies[galaxies["confuser"] != ""]

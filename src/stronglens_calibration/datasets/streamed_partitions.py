@@ -1,0 +1,30 @@
+"""A PartitionedDataset that a generator node fills chunk by chunk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kedro_datasets.partitions import PartitionedDataset
+
+
+class StreamedPartitionedDataset(PartitionedDataset):
+    """``PartitionedDataset`` whose first save in a run replaces the folder, later saves add.
+
+    A generator node (one that ``yield``s) saves each chunk as it is produced, so memory
+    stays bounded; the stamp store is written this way, one shard per chunk. Plain
+    ``PartitionedDataset`` either keeps stale partitions of an earlier, larger run
+    (``overwrite: false``) or keeps only the last chunk (``overwrite: true``); this class
+    clears the folder once, at the first save of the dataset object's life (one
+    ``kedro run``), and appends afterwards.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["overwrite"] = False
+        super().__init__(**kwargs)
+        self._started = False
+
+    def save(self, data: dict[str, Any]) -> None:
+        if not self._started and self._filesystem.exists(self._normalized_path):
+            self._filesystem.rm(self._normalized_path, recursive=True)
+        self._started = True
+        super().save(data)
