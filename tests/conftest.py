@@ -28,3 +28,44 @@ def mock_params(project_parameters: dict[str, Any]) -> dict[str, Any]:
     params.update(n_positives=12, negatives_per_positive=2.0, n_workers=1, chunk_size=8)
     params["example_grid"]["n_per_class"] = 3
     return params
+
+
+def project_catalog(data_root: Path, parameters: dict[str, Any]):
+    """The project's real ``conf/base`` catalog with its data root moved to ``data_root``,
+    plus ``params:<section>`` entries; a new catalog per simulated ``kedro run``."""
+    from kedro.io import DataCatalog, MemoryDataset
+
+    loader = OmegaConfigLoader(
+        conf_source=str(PROJECT_ROOT / "conf"),
+        base_env="base",
+        default_run_env="base",
+        runtime_params={"data_root": str(data_root)},
+    )
+    catalog = DataCatalog.from_config(loader["catalog"])
+    for key, value in parameters.items():
+        catalog[f"params:{key}"] = MemoryDataset(copy.deepcopy(value), copy_mode="assign")
+    return catalog
+
+
+def run_pipelines(names: list[str], data_root: Path, parameters: dict[str, Any]) -> None:
+    """Run registered pipelines in order on the real catalog under ``data_root``."""
+    from kedro.runner import SequentialRunner
+
+    from stronglens_calibration.pipelines import ingest, mock_survey, quality
+
+    registry = {"mock_survey": mock_survey, "ingest": ingest, "quality": quality}
+    for name in names:
+        SequentialRunner().run(
+            registry[name].create_pipeline(), project_catalog(data_root, parameters)
+        )
+
+
+@pytest.fixture
+def small_parameters(project_parameters: dict[str, Any], mock_params: dict[str, Any]):
+    """All parameters at test size: the small mock survey, one worker everywhere."""
+    params = copy.deepcopy(project_parameters)
+    params["mock_survey"] = mock_params
+    params["ingest"]["cutouts"]["n_workers"] = 1
+    params["ingest"]["cutouts"]["shard_size"] = 16
+    params["quality"]["n_workers"] = 1
+    return params

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp
 
+from stronglens_calibration.catalogues.lenscat import select_candidates
 from stronglens_calibration.mock.config import MockSurveyConfig
-from stronglens_calibration.mock.population import draw_population, select_candidates
+from stronglens_calibration.mock.population import draw_population
 from stronglens_calibration.pipelines.mock_survey.nodes import read_lenscat_package_catalogue
 from stronglens_calibration.sky.matching import nearest_neighbour
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from stronglens_calibration import BANDS
+from stronglens_calibration.catalogues.lenscat import matches_patterns
 from stronglens_calibration.mock.config import MockSurveyConfig
 from stronglens_calibration.mock.population import band_fluxes
 from stronglens_calibration.mock.render import central_component, confuser_of
@@ -31,7 +32,12 @@ TRUNCATED_FRACTION = 0.6
 def lenscat_with_duplicates(
     lenscat: pd.DataFrame, truth: pd.DataFrame, cfg: MockSurveyConfig
 ) -> pd.DataFrame:
-    """The lenscat table as the package ships it, with duplicated rows of chosen positives.
+    """The demo's lenscat table: every entry the package ships except the ground-based
+    DESI candidates that were not rendered, plus duplicated rows of chosen positives.
+
+    The demo survey renders ``n_positives`` of lenscat's ~5,000 DESI candidates; the
+    others are left out of the table (as if lenscat listed only these), while all the
+    other entries stay, so that ingest's exclusion radius works against the real catalogue.
 
     Returns
     -------
@@ -40,10 +46,12 @@ def lenscat_with_duplicates(
     """
     rng = np.random.default_rng([cfg.seed, 7])
     names = truth.loc[truth["kind"] == "lens", "lenscat_name"].to_numpy()
+    desi = matches_patterns(lenscat, cfg.ref_patterns, cfg.name_patterns)
+    keep = ~desi | lenscat["name"].isin(list(names)).to_numpy()
     n_dup = min(cfg.defects.duplicated_catalogue_rows, len(names))
     dup_names = rng.choice(names, n_dup, replace=False) if n_dup else []
     dups = lenscat[lenscat["name"].isin(list(dup_names))].drop_duplicates("name")
-    return pd.concat([lenscat, dups], ignore_index=True)
+    return pd.concat([lenscat[keep], dups], ignore_index=True)
 
 
 def _sweep_name(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:

@@ -7,11 +7,11 @@ stamp is a pure function of its row, the configuration and the seed.
 from __future__ import annotations
 
 import logging
-import re
 
 import numpy as np
 import pandas as pd
 
+from stronglens_calibration.catalogues.lenscat import select_candidates
 from stronglens_calibration.lensing.photometry import mag_to_nanomaggies
 from stronglens_calibration.mock.config import CONFUSER_KINDS, MockSurveyConfig
 from stronglens_calibration.sky.footprint import in_footprint
@@ -19,49 +19,8 @@ from stronglens_calibration.sky.matching import within_radius
 
 logger = logging.getLogger(__name__)
 
-#: lenscat columns (the file the ``lenscat`` package ships).
-LENSCAT_COLUMNS: tuple[str, ...] = (
-    "name",
-    "RA [deg]",
-    "DEC [deg]",
-    "zlens",
-    "type",
-    "grading",
-    "ref",
-)
 #: lenscat grading to project tier.
 TIER_OF_GRADING: dict[str, str] = {"confident": "A", "probable": "B"}
-
-
-def select_candidates(
-    lenscat: pd.DataFrame, ref_patterns: tuple[str, ...], name_patterns: tuple[str, ...]
-) -> pd.DataFrame:
-    """Galaxy-scale lenscat entries found in ground-based DESI Legacy Surveys imaging.
-
-    Parameters
-    ----------
-    lenscat : pandas.DataFrame
-        The lenscat catalogue (columns :data:`LENSCAT_COLUMNS`).
-    ref_patterns, name_patterns : tuple of str
-        Regular expressions matched against ``ref`` and ``name``; a row is kept when any
-        matches.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The matching rows with grading ``confident`` or ``probable`` and type ``galaxy``.
-    """
-    missing = [c for c in LENSCAT_COLUMNS if c not in lenscat.columns]
-    if missing:
-        raise ValueError(f"lenscat table lacks column(s) {missing}")
-    hit = np.zeros(len(lenscat), dtype=bool)
-    for pat in ref_patterns:
-        hit |= lenscat["ref"].astype(str).str.contains(re.compile(pat)).to_numpy()
-    for pat in name_patterns:
-        hit |= lenscat["name"].astype(str).str.contains(re.compile(pat)).to_numpy()
-    keep = hit & lenscat["grading"].isin(list(TIER_OF_GRADING)).to_numpy()
-    keep &= (lenscat["type"] == "galaxy").to_numpy()
-    return lenscat.loc[keep].drop_duplicates(subset="name").reset_index(drop=True)
 
 
 def _uniform(rng: np.random.Generator, bounds: tuple[float, float], n: int) -> np.ndarray:
@@ -139,6 +98,7 @@ def draw_population(lenscat: pd.DataFrame, cfg: MockSurveyConfig) -> pd.DataFram
     """
     rng = np.random.default_rng(cfg.seed)
     cands = select_candidates(lenscat, cfg.ref_patterns, cfg.name_patterns)
+    cands = cands.drop_duplicates(subset="name").reset_index(drop=True)
     confident = cands[cands["grading"] == "confident"]
     probable = cands[cands["grading"] == "probable"]
     n_a = round(cfg.n_positives * cfg.tier_a_fraction)

@@ -53,7 +53,8 @@ def test_mock_survey_writes_real_world_formats(tmp_path, mock_params):
     catalog = _run(tmp_path, mock_params)
     truth = catalog.load("mock_truth")
     lenscat = catalog.load("lens_candidates")
-    # lenscat-format CSV: the whole catalogue plus one duplicated positive row
+    # lenscat-format CSV: the catalogue (DESI candidates: only the rendered ones) plus one
+    # duplicated positive row
     assert list(lenscat.columns) == [
         "name",
         "RA [deg]",

@@ -12,6 +12,7 @@ import matplotlib.figure
 import numpy as np
 import pandas as pd
 
+from stronglens_calibration.catalogues.lenscat import LENSCAT_COLUMNS
 from stronglens_calibration.mock.batch import lazy_cutout_files
 from stronglens_calibration.mock.config import MockSurveyConfig
 from stronglens_calibration.mock.files import (
@@ -19,7 +20,7 @@ from stronglens_calibration.mock.files import (
     lenscat_with_duplicates,
     sweep_tables,
 )
-from stronglens_calibration.mock.population import LENSCAT_COLUMNS, draw_population
+from stronglens_calibration.mock.population import draw_population
 from stronglens_calibration.stamps.display import rgb_composite
 from stronglens_calibration.stamps.formats import decode_stamp
 

@@ -1,0 +1,1 @@
+"""Kedro-free catalogue logic: lenscat candidates, DR10 sweep photometry, cuts, sampling."""

@@ -1,0 +1,391 @@
+"""One streaming pass over the sweep catalogues: positives' photometry, cuts, exclusion,
+and stratified, keyed-hash sampling of negatives with bounded memory."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from stronglens_calibration.catalogues.sampling import SmallestKeys, keyed_uniform
+from stronglens_calibration.catalogues.sweeps import (
+    HARD_CONFUSER_CATEGORIES,
+    SWEEP_COLUMNS,
+    Cuts,
+    HardConfuserRules,
+    dr10_object_id,
+    in_box,
+    photometry,
+    strata,
+    sweep_box,
+)
+from stronglens_calibration.checks import ParamReader
+from stronglens_calibration.datasets.fits_table import FITSTable
+from stronglens_calibration.sky.matching import nearest_neighbour, within_radius
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SelectionConfig:
+    """Validated ``params:ingest`` entries used by the selection."""
+
+    seed: int
+    limit: int | None
+    cuts: Cuts
+    apply_cuts_to_positives: bool
+    exclusion_radius_arcsec: float
+    photometry_match_radius_arcsec: float
+    negatives_per_positive: float
+    nobs_z_edges: tuple[int, ...]
+    hard_confuser_fraction: float
+    hard_rules: HardConfuserRules
+    chunk_rows: int
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> SelectionConfig:
+        p = ParamReader(params, "ingest")
+        limit = p.raw("limit")
+        if limit is not None:
+            limit = p.integer("limit", low=1)
+        c = p.section("cuts")
+        bits = c.raw("reject_maskbits")
+        if not isinstance(bits, list) or not all(isinstance(b, int) and 0 <= b < 64 for b in bits):
+            raise ValueError(
+                f"parameter '{c.path}.reject_maskbits' must be a list of bit numbers 0-63"
+            )
+        min_nobs = c.section("min_nobs")
+        cuts = Cuts(
+            types=c.strings("types"),
+            reject_maskbits=tuple(bits),
+            min_nobs={b: min_nobs.integer(b) for b in c.raw("min_nobs")},
+            mag_z=c.interval("mag_z"),
+            dec_deg=c.interval("dec_deg", low=-90, high=90),
+        )
+        s = p.section("sampling")
+        edges = s.raw("nobs_z_bin_edges")
+        if not isinstance(edges, list) or len(edges) < 2 or sorted(edges) != edges:
+            raise ValueError(f"parameter '{s.path}.nobs_z_bin_edges' must be an increasing list")
+        h = s.section("hard_confusers")
+        return cls(
+            seed=p.integer("seed"),
+            limit=limit,
+            cuts=cuts,
+            apply_cuts_to_positives=c.boolean("apply_to_positives"),
+            exclusion_radius_arcsec=p.number("exclusion_radius_arcsec", low=0),
+            photometry_match_radius_arcsec=p.section("positives").positive(
+                "photometry_match_radius_arcsec"
+            ),
+            negatives_per_positive=s.number("negatives_per_positive", low=0),
+            nobs_z_edges=tuple(int(e) for e in edges),
+            hard_confuser_fraction=s.fraction("hard_confuser_fraction"),
+            hard_rules=HardConfuserRules(
+                ring_max_sersic=h.positive("ring_max_sersic"),
+                edge_on_max_axis_ratio=h.fraction("edge_on_max_axis_ratio"),
+                blue_max_g_minus_r=h.number("blue_max_g_minus_r"),
+                large_min_shape_r=h.positive("large_min_shape_r_arcsec"),
+            ),
+            chunk_rows=p.integer("sweep_chunk_rows", low=1),
+        )
+
+
+def _allocate(total: int, weights: Mapping[str, float]) -> dict[str, int]:
+    """Integers proportional to ``weights`` summing to ``total`` (largest remainders)."""
+    names = sorted(weights)
+    w = np.array([weights[n] for n in names], dtype=np.float64)
+    if total <= 0 or w.sum() <= 0:
+        return dict.fromkeys(names, 0)
+    exact = total * w / w.sum()
+    base = np.floor(exact).astype(int)
+    order = np.argsort(-(exact - base), kind="stable")
+    base[order[: total - base.sum()]] += 1
+    return dict(zip(names, base.tolist(), strict=True))
+
+
+@dataclass
+class SelectionResult:
+    """What the pass selected and what it counted."""
+
+    objects: pd.DataFrame
+    quarantine: pd.DataFrame
+    report: dict[str, Any]
+
+
+def select_objects(
+    positives: pd.DataFrame,
+    sweeps: Mapping[str, Callable[[], FITSTable]],
+    lenscat: pd.DataFrame,
+    cfg: SelectionConfig,
+) -> SelectionResult:
+    """Select positives and negatives in one streaming pass over the sweep files.
+
+    Parameters
+    ----------
+    positives : pandas.DataFrame
+        ``object_id``, ``ra``, ``dec`` (deg), ``tier``, ``origin`` of lens candidates.
+    sweeps : Mapping
+        Sweep file name to a loader of its :class:`FITSTable` (Kedro's partitions).
+    lenscat : pandas.DataFrame
+        The whole lenscat catalogue: negatives keep ``exclusion_radius_arcsec`` away from
+        every entry, not only from the chosen positives.
+    cfg : SelectionConfig
+        Validated parameters.
+
+    Returns
+    -------
+    SelectionResult
+        ``objects``: positives (photometry where matched) and sampled negatives;
+        ``quarantine``: positives removed by cuts and duplicated sweep ids, with reasons;
+        ``report``: counts per source, per cut, per tier and per stratum.
+    """
+    pos = positives.copy()
+    pos["key"] = keyed_uniform(pos["object_id"], cfg.seed)
+    pos = pos.sort_values("key", kind="stable").reset_index(drop=True)
+    if cfg.limit is not None:
+        pos = pos.head(cfg.limit).reset_index(drop=True)
+    n_pos_max = len(pos)
+    n_neg_max = round(cfg.negatives_per_positive * n_pos_max)
+    n_hard_max = round(cfg.hard_confuser_fraction * n_neg_max)
+    per_category_max = int(np.ceil(n_hard_max / len(HARD_CONFUSER_CATEGORIES)))
+
+    lc_ra = pd.to_numeric(lenscat["RA [deg]"], errors="coerce").to_numpy(np.float64)
+    lc_dec = pd.to_numeric(lenscat["DEC [deg]"], errors="coerce").to_numpy(np.float64)
+    lc_ok = np.isfinite(lc_ra) & np.isfinite(lc_dec)
+    lc_ra, lc_dec = lc_ra[lc_ok], lc_dec[lc_ok]
+
+    names = sorted(sweeps)
+    boxes = {n: sweep_box(n) for n in names}
+    pos_ra, pos_dec = pos["ra"].to_numpy(), pos["dec"].to_numpy()
+
+    def holds_positive(name: str) -> bool:
+        box = boxes[name]
+        return box is None or bool(in_box(pos_ra, pos_dec, box).any())
+
+    first = [n for n in names if holds_positive(n)]
+    order = first + [n for n in names if n not in set(first)]
+
+    normal = _DefaultCapacity(n_neg_max)
+    hard = SmallestKeys(dict.fromkeys(HARD_CONFUSER_CATEGORIES, per_category_max))
+    best_sep = np.full(len(pos), np.inf)
+    pos_phot: dict[int, dict[str, Any]] = {}
+    counts: Counter[str] = Counter()
+    cut_counts: Counter[str] = Counter()
+    quotas: dict[str, int] | None = None
+    files_read = 0
+    stop = False
+    progress = tqdm(order, desc="reading sweeps", unit="file")
+    for i, name in enumerate(progress):
+        table = sweeps[name]()
+        files_read += 1
+        for raw in table.iter_chunks(list(SWEEP_COLUMNS), cfg.chunk_rows):
+            counts["sweep_rows_read"] += len(raw)
+            ra, dec = raw["RA"].to_numpy(np.float64), raw["DEC"].to_numpy(np.float64)
+            finite = np.isfinite(ra) & np.isfinite(dec)
+            counts["sweep_rows_nonfinite_coordinates"] += int((~finite).sum())
+            chunk, ra, dec = raw[finite], ra[finite], dec[finite]
+            if not len(chunk):
+                continue
+            phot = photometry(chunk.reset_index(drop=True))
+            ids = dr10_object_id(chunk["RELEASE"], chunk["BRICKID"], chunk["OBJID"])
+            if len(pos):
+                _match_positives(pos_ra, pos_dec, ra, dec, phot, cfg, best_sep, pos_phot)
+            fails = cfg.cuts.failures(phot, dec)
+            passing = np.ones(len(phot), dtype=bool)
+            for cut, bad in fails.items():
+                cut_counts[cut] += int(bad.sum())
+                passing &= ~bad
+            near = within_radius(ra, dec, lc_ra, lc_dec, cfg.exclusion_radius_arcsec)
+            counts["sweep_rows_near_lenscat"] += int((near & passing).sum())
+            passing &= ~near
+            counts["sweep_rows_passing"] += int(passing.sum())
+            if not passing.any():
+                continue
+            cand = phot[passing].reset_index(drop=True)
+            cand.insert(0, "object_id", ids[passing])
+            cand.insert(1, "ra", ra[passing])
+            cand.insert(2, "dec", dec[passing])
+            cand["origin"] = name
+            cand["key"] = keyed_uniform(cand["object_id"], cfg.seed)
+            cand["stratum"] = strata(cand, cfg.nobs_z_edges)
+            cand["confuser_category"] = cfg.hard_rules.categorise(cand)
+            normal.offer(cand, cand["stratum"].to_numpy())
+            hard.offer(cand, cand["confuser_category"].to_numpy())
+        if cfg.limit is not None and i + 1 >= len(first):
+            if quotas is None:
+                quotas = _quotas(pos, pos_phot, cfg)[0]
+            if normal.full(quotas) and hard.full(_hard_quotas(len(pos), cfg)):
+                stop = True
+                break
+    progress.close()
+    counts["sweep_files_read"] = files_read
+    counts["sweep_files_total"] = len(names)
+    if stop:
+        logger.info(
+            "limit=%s: stopped after %d of %d sweep files", cfg.limit, files_read, len(names)
+        )
+    duplicates = {r["object_id"]: r for r in normal.duplicates + hard.duplicates}
+    return _finish(
+        pos, pos_phot, best_sep, normal, hard, list(duplicates.values()), counts, cut_counts, cfg
+    )
+
+
+class _DefaultCapacity(SmallestKeys):
+    """``SmallestKeys`` whose every group has the same capacity."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__({})
+        self._default = capacity
+
+    def offer(self, rows: pd.DataFrame, group: np.ndarray) -> None:
+        for g in set(group.tolist()):
+            self.capacity.setdefault(str(g), self._default)
+        super().offer(rows, group)
+
+
+def _match_positives(
+    pos_ra: np.ndarray,
+    pos_dec: np.ndarray,
+    ra: np.ndarray,
+    dec: np.ndarray,
+    phot: pd.DataFrame,
+    cfg: SelectionConfig,
+    best_sep: np.ndarray,
+    pos_phot: dict[int, dict[str, Any]],
+) -> None:
+    idx, sep = nearest_neighbour(pos_ra, pos_dec, ra, dec)
+    better = (sep <= cfg.photometry_match_radius_arcsec) & (sep < best_sep)
+    for k in np.flatnonzero(better):
+        best_sep[k] = sep[k]
+        pos_phot[int(k)] = dict(phot.iloc[int(idx[k])], photometry_sep_arcsec=float(sep[k]))
+
+
+def _hard_quotas(n_pos: int, cfg: SelectionConfig) -> dict[str, int]:
+    n_neg = round(cfg.negatives_per_positive * n_pos)
+    n_hard = round(cfg.hard_confuser_fraction * n_neg)
+    return _allocate(n_hard, dict.fromkeys(HARD_CONFUSER_CATEGORIES, 1.0))
+
+
+def _quotas(
+    pos: pd.DataFrame, pos_phot: dict[int, dict[str, Any]], cfg: SelectionConfig
+) -> tuple[dict[str, int], int]:
+    """Negatives per stratum: ``ratio x positives`` less the hard confusers, shared out in
+    proportion to the positives' (nobs_z bin, TYPE) strata."""
+    n_neg = round(cfg.negatives_per_positive * len(pos))
+    n_hard = sum(_hard_quotas(len(pos), cfg).values())
+    if pos_phot:
+        known = pd.DataFrame([pos_phot[k] for k in sorted(pos_phot)])
+        weights = Counter(strata(known, cfg.nobs_z_edges).tolist())
+    else:
+        weights = Counter()
+    return _allocate(n_neg - n_hard, weights), n_hard
+
+
+def _finish(
+    pos: pd.DataFrame,
+    pos_phot: dict[int, dict[str, Any]],
+    best_sep: np.ndarray,
+    normal: SmallestKeys,
+    hard: SmallestKeys,
+    duplicates: list[dict[str, Any]],
+    counts: Counter[str],
+    cut_counts: Counter[str],
+    cfg: SelectionConfig,
+) -> SelectionResult:
+    # positives: photometry where matched, then the same cuts as the negatives
+    phot = pd.DataFrame([pos_phot.get(k, {}) for k in range(len(pos))], index=pos.index)
+    pos = pd.concat([pos, phot], axis=1)
+    pos["has_photometry"] = np.isfinite(best_sep)
+    pos_cut_counts: Counter[str] = Counter()
+    removed = np.zeros(len(pos), dtype=bool)
+    reasons = np.full(len(pos), "", dtype=object)
+    known = pos["has_photometry"].to_numpy()
+    if known.any():
+        kp = pos[known].reset_index(drop=True)
+        fails = cfg.cuts.failures(kp, kp["dec"].to_numpy())
+        rows = np.flatnonzero(known)
+        for cut, bad in fails.items():
+            pos_cut_counts[cut] += int(bad.sum())
+            if cfg.apply_cuts_to_positives:
+                removed[rows[bad]] = True
+                for r in rows[bad]:
+                    reasons[r] = (reasons[r] + "+" if reasons[r] else "") + cut
+    quarantine_rows = []
+    for r in np.flatnonzero(removed):
+        rec = pos.iloc[r]
+        quarantine_rows.append(
+            {
+                "object_id": rec["object_id"],
+                "ra": rec["ra"],
+                "dec": rec["dec"],
+                "label": 1,
+                "stage": "ingest:cuts",
+                "reason": f"failed cuts: {reasons[r]}",
+            }
+        )
+    kept_pos = pos[~removed].reset_index(drop=True)
+    quotas, _ = _quotas(kept_pos, {k: pos_phot[k] for k in pos_phot if not removed[k]}, cfg)
+    hard_quotas = _hard_quotas(len(kept_pos), cfg)
+
+    picks, shortfall = [], {}
+    taken: set[str] = set()
+    for cat, n in hard_quotas.items():
+        got = hard.take(cat, n)
+        shortfall[f"hard:{cat}"] = n - len(got)
+        taken.update(got.get("object_id", pd.Series(dtype=object)))
+        picks.append(got)
+    for stratum, n in quotas.items():
+        got = normal.take(stratum, n, exclude=taken)
+        shortfall[stratum] = n - len(got)
+        taken.update(got.get("object_id", pd.Series(dtype=object)))
+        picks.append(got.assign(confuser_category=""))
+    negatives = (
+        pd.concat([p for p in picks if len(p)], ignore_index=True)
+        if any(len(p) for p in picks)
+        else pd.DataFrame(columns=["object_id", "ra", "dec"])
+    )
+    negatives["label"] = np.int8(0)
+    negatives["tier"] = ""
+    negatives["has_photometry"] = True
+    kept_pos["confuser_category"] = ""
+    objects = pd.concat([kept_pos, negatives], ignore_index=True)
+    objects["label"] = objects["label"].astype(np.int8)
+    objects = objects.drop(columns=["key"], errors="ignore")
+
+    for row in duplicates:
+        quarantine_rows.append(
+            {
+                "object_id": row["object_id"],
+                "ra": row["ra"],
+                "dec": row["dec"],
+                "label": 0,
+                "stage": "ingest:sweeps",
+                "reason": "duplicate object_id in sweep catalogues",
+            }
+        )
+    report = {
+        "positives": {
+            "candidates": int(len(pos)),
+            "with_photometry": int(pos["has_photometry"].sum()),
+            "removed_by_cut": dict(pos_cut_counts),
+            "cuts_applied": cfg.apply_cuts_to_positives,
+            "kept": int(len(kept_pos)),
+            "per_tier": {t: int(n) for t, n in kept_pos["tier"].value_counts().items()},
+        },
+        "negatives": {
+            **{k: int(v) for k, v in counts.items()},
+            "removed_by_cut": dict(cut_counts),
+            "duplicate_ids": len(duplicates),
+            "selected": int(len(negatives)),
+            "per_stratum_target": quotas,
+            "per_hard_category_target": hard_quotas,
+            "shortfall": {k: int(v) for k, v in shortfall.items() if v > 0},
+        },
+        "limit": cfg.limit,
+    }
+    return SelectionResult(objects, pd.DataFrame(quarantine_rows), report)

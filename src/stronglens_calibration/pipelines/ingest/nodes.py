@@ -1,0 +1,287 @@
+"""Nodes of the ``ingest`` pipeline."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from stronglens_calibration import BANDS
+from stronglens_calibration.catalogues.lenscat import build_positives, select_candidates
+from stronglens_calibration.catalogues.selection import SelectionConfig, select_objects
+from stronglens_calibration.checks import ParamReader
+from stronglens_calibration.datasets.fits_table import FITSTable
+from stronglens_calibration.stamps.cutout_service import CutoutServiceConfig, fetch_cutouts
+from stronglens_calibration.stamps.naming import cutout_stem
+from stronglens_calibration.stamps.store import (
+    CutoutIndex,
+    assign_shards,
+    decode_batch,
+    shard_name,
+)
+
+logger = logging.getLogger(__name__)
+
+QUARANTINE_COLUMNS = ["object_id", "ra", "dec", "label", "stage", "reason"]
+
+
+def select_positives(
+    lens_candidates: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Lens candidates found in ground-based imaging, tiers assigned, duplicates merged.
+
+    Returns
+    -------
+    positives : pandas.DataFrame
+        ``object_id``, ``ra``, ``dec`` (deg), ``label`` (1), ``tier``, ``origin``.
+    quarantine : pandas.DataFrame
+        Candidate rows not kept (bad coordinates, merged duplicates), with reasons.
+    report : dict
+        Counts.
+    """
+    p = ParamReader(params, "ingest").section("positives")
+    tiers = dict(p.raw("tiers"))
+    cands = select_candidates(
+        lens_candidates,
+        p.strings("ref_patterns"),
+        p.strings("name_patterns"),
+        gradings=list(tiers),
+        lens_types=p.strings("lens_types"),
+    )
+    positives, quarantine = build_positives(cands, tiers, p.positive("merge_radius_arcsec"))
+    report = {
+        "lenscat_rows": int(len(lens_candidates)),
+        "candidates_matching_references": int(len(cands)),
+        "candidate_rows_quarantined": {
+            r: int(n)
+            for r, n in quarantine["reason"]
+            .str.replace(r",.*", "", regex=True)
+            .value_counts()
+            .items()
+        },
+        "positives": int(len(positives)),
+    }
+    logger.info("%d lens candidates -> %d positives", len(cands), len(positives))
+    return positives, quarantine.drop(columns="source_row"), report
+
+
+def select_sample(
+    positives: pd.DataFrame,
+    negative_pool: dict[str, Callable[[], FITSTable]],
+    lens_candidates: pd.DataFrame,
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Positives' photometry, symmetric cuts, exclusion and stratified negatives.
+
+    See :func:`stronglens_calibration.catalogues.selection.select_objects`.
+    """
+    result = select_objects(
+        positives, negative_pool, lens_candidates, SelectionConfig.from_params(params)
+    )
+    return result.objects, result.quarantine, result.report
+
+
+def plan_cutouts(
+    selection: pd.DataFrame, raw_cutouts: dict[str, Callable[[], bytes]], params: dict[str, Any]
+) -> pd.DataFrame:
+    """Find each object's cutout (file, parquet row, or the cutout service) and its slot.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The selection with ``cutout_file``, ``cutout_row``, ``cutout_origin``, ``shard``
+        and ``offset`` (-1 for objects without a cutout, whose ``cutout_error`` says why).
+    """
+    p = ParamReader(params, "ingest")
+    c = p.section("cutouts")
+    index = CutoutIndex.from_partitions(raw_cutouts, str(c.raw("parquet_npz_column")))
+    if index.duplicates:
+        logger.warning("%d cutouts exist twice; the first is used", len(index.duplicates))
+    plan = selection.reset_index(drop=True)
+    located = index.locate(plan["ra"].to_numpy(), plan["dec"].to_numpy())
+    plan = pd.concat([plan, located], axis=1)
+    plan["cutout_origin"] = np.where(
+        plan["cutout_file"] == "", "", np.where(plan["cutout_row"] >= 0, "table", "file")
+    )
+    plan["cutout_error"] = np.where(plan["cutout_file"] == "", "missing file", "")
+    service = CutoutServiceConfig.from_params(p.raw("cutout_service"), c.integer("stamp_size", 1))
+    missing = np.flatnonzero(plan["cutout_file"] == "")
+    if service.enabled and missing.size:
+        wanted = [
+            (cutout_stem(plan.at[i, "ra"], plan.at[i, "dec"]), plan.at[i, "ra"], plan.at[i, "dec"])
+            for i in missing
+        ]
+        fetched = fetch_cutouts(wanted, service)
+        for i, (stem, _, _) in zip(missing, wanted, strict=True):
+            status, value = fetched[stem]
+            if status == "ok":
+                plan.loc[i, ["cutout_file", "cutout_origin", "cutout_error"]] = [
+                    value,
+                    "service",
+                    "",
+                ]
+            else:
+                plan.at[i, "cutout_error"] = value
+    found = (plan["cutout_file"] != "").to_numpy()
+    if not found.any():
+        raise ValueError(
+            "no cutout was found for any selected object: check the raw_cutouts path, the "
+            "file names (cutout_<ra>_<dec>.fits/.npz) or enable 'ingest.cutout_service'"
+        )
+    plan["shard"], plan["offset"] = assign_shards(found, c.integer("shard_size", low=1))
+    logger.info("cutouts: %d found, %d missing", found.sum(), (~found).sum())
+    return plan
+
+
+class _Reader:
+    """Fetches cutout bytes from partitions, parquet tables (cached) or URIs."""
+
+    def __init__(self, raw_cutouts: dict[str, Callable[[], bytes]], npz_column: str) -> None:
+        self._raw = raw_cutouts
+        self._npz_column = npz_column
+        self._table_key: str | None = None
+        self._table: list[bytes] = []
+
+    def __call__(self, key: str, row: int) -> tuple[bytes, str]:
+        if row >= 0:
+            if key != self._table_key:
+                import io
+
+                import pyarrow.parquet as pq
+
+                data = self._raw[key]()
+                column = pq.read_table(io.BytesIO(data), columns=[self._npz_column])
+                self._table = column.column(0).to_pylist()
+                self._table_key = key
+            return self._table[row], f"{key}#{row}.npz"
+        if key in self._raw:
+            return self._raw[key](), key
+        import fsspec
+
+        with fsspec.open(key, "rb") as f:
+            return f.read(), key
+
+
+def read_cutouts(
+    plan: pd.DataFrame, raw_cutouts: dict[str, Callable[[], bytes]], params: dict[str, Any]
+) -> Iterator[tuple[dict[str, np.ndarray], dict[str, pd.DataFrame]]]:
+    """Decode the cutouts into the stamp store, one shard per step (a generator node).
+
+    Yields
+    ------
+    stamps : dict
+        ``{"part-NNNNN": float32 (n, 3, H, W)}``, g, r, z, nanomaggies per pixel; an
+        unreadable cutout leaves a NaN slot.
+    log : dict
+        ``{"part-NNNNN": DataFrame}`` with ``object_id``, ``reader``, ``bands_present``
+        and ``cutout_error`` of each slot.
+    """
+    c = ParamReader(params, "ingest").section("cutouts")
+    size = c.integer("stamp_size", low=1)
+    workers = c.integer("n_workers", low=1)
+    read = _Reader(raw_cutouts, str(c.raw("parquet_npz_column")))
+    slots = plan[plan["shard"] >= 0].sort_values(["shard", "offset"])
+    pool = (
+        ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        if workers > 1
+        else None
+    )
+    progress = tqdm(total=len(slots), desc="reading cutouts", unit="stamp")
+    try:
+        for shard, rows in slots.groupby("shard", sort=True):
+            items = [
+                read(k, int(r))
+                for k, r in zip(rows["cutout_file"], rows["cutout_row"], strict=True)
+            ]
+            if pool is None:
+                stamps, infos = decode_batch(items, size)
+            else:
+                parts = np.array_split(np.arange(len(items)), workers)
+                results = list(
+                    pool.map(
+                        decode_batch,
+                        [[items[i] for i in part] for part in parts],
+                        [size] * len(parts),
+                    )
+                )
+                stamps = np.concatenate([r[0] for r in results])
+                infos = [info for r in results for info in r[1]]
+            log = pd.DataFrame(infos)
+            log.insert(0, "object_id", rows["object_id"].to_numpy())
+            progress.update(len(rows))
+            yield {shard_name(int(shard)): stamps}, {shard_name(int(shard)): log}
+    finally:
+        progress.close()
+        if pool is not None:
+            pool.shutdown()
+
+
+def assemble_objects(
+    plan: pd.DataFrame,
+    cutout_log: dict[str, Callable[[], pd.DataFrame]],
+    positives_quarantine: pd.DataFrame,
+    selection_quarantine: pd.DataFrame,
+    positives_report: dict[str, Any],
+    selection_report: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """The object table (one row per object, provenance included), quarantine and report.
+
+    Returns
+    -------
+    objects : pandas.DataFrame
+        ARCHITECTURE.md §3 ingest columns plus provenance (``cutout_file``,
+        ``cutout_origin``, ``reader``, ``bands_present``, ``cutout_error``).
+    quarantine : pandas.DataFrame
+        Input rows that did not become objects, with ``stage`` and ``reason``.
+    report : dict
+        Counts per source, per cut, per tier and per cutout outcome.
+    """
+    shards = sorted({shard_name(int(s)) for s in plan.loc[plan["shard"] >= 0, "shard"]})
+    missing = [s for s in shards if s not in cutout_log]
+    if missing:
+        raise ValueError(f"cutout_log lacks shard(s) {missing}; rerun read_cutouts_node")
+    log = pd.concat([cutout_log[s]() for s in shards], ignore_index=True)
+    objects = plan.merge(log, on="object_id", how="left", suffixes=("", "_read"))
+    read_error = objects["cutout_error_read"].fillna("")
+    objects["cutout_error"] = np.where(read_error != "", read_error, objects["cutout_error"])
+    objects = objects.drop(columns="cutout_error_read")
+    for col in ("reader", "bands_present"):
+        objects[col] = objects[col].fillna("").astype(str)
+    missing_band = (objects["cutout_error"] == "") & (
+        objects["bands_present"].str.len() < len(BANDS)
+    )
+    objects.loc[missing_band, "cutout_error"] = "missing band " + objects.loc[
+        missing_band, "bands_present"
+    ].map(lambda present: "".join(b for b in BANDS if b not in present))
+    if objects["object_id"].duplicated().any():
+        raise ValueError("object_id is not unique after ingest; this is a bug")
+    quarantine = pd.concat([positives_quarantine, selection_quarantine], ignore_index=True).reindex(
+        columns=QUARANTINE_COLUMNS
+    )
+    report = {
+        "positives": positives_report,
+        "selection": selection_report,
+        "objects": int(len(objects)),
+        "per_class": {str(k): int(v) for k, v in objects["label"].value_counts().items()},
+        "per_tier": {
+            str(k): int(v)
+            for k, v in objects.loc[objects["label"] == 1, "tier"].value_counts().items()
+        },
+        "cutouts": {
+            "per_origin": Counter(objects["cutout_origin"].replace("", "none")),
+            "per_reader": Counter(objects["reader"].replace("", "none")),
+            "errors": Counter(objects.loc[objects["cutout_error"] != "", "cutout_error"]),
+        },
+        "quarantined_at_ingest": int(len(quarantine)),
+    }
+    report["cutouts"] = {
+        k: {str(a): int(b) for a, b in v.items()} for k, v in report["cutouts"].items()
+    }
+    return objects, quarantine, report

@@ -1,0 +1,57 @@
+"""Wiring of the ``ingest`` pipeline."""
+
+from kedro.pipeline import Node, Pipeline
+
+from stronglens_calibration.pipelines.ingest.nodes import (
+    assemble_objects,
+    plan_cutouts,
+    read_cutouts,
+    select_positives,
+    select_sample,
+)
+
+
+def create_pipeline(**kwargs: object) -> Pipeline:
+    """Ingest: positives, negatives, cutouts -> ``objects_ingested`` and ``stamps``."""
+    return Pipeline(
+        [
+            Node(
+                select_positives,
+                ["lens_candidates", "params:ingest"],
+                ["ingest_positives", "ingest_positives_quarantine", "ingest_positives_report"],
+                name="select_positives_node",
+            ),
+            Node(
+                select_sample,
+                ["ingest_positives", "negative_pool", "lens_candidates", "params:ingest"],
+                ["ingest_selection", "ingest_selection_quarantine", "ingest_selection_report"],
+                name="select_sample_node",
+            ),
+            Node(
+                plan_cutouts,
+                ["ingest_selection", "raw_cutouts", "params:ingest"],
+                "ingest_plan",
+                name="plan_cutouts_node",
+            ),
+            Node(
+                read_cutouts,
+                ["ingest_plan", "raw_cutouts", "params:ingest"],
+                ["stamps", "cutout_log"],
+                name="read_cutouts_node",
+            ),
+            Node(
+                assemble_objects,
+                [
+                    "ingest_plan",
+                    "cutout_log",
+                    "ingest_positives_quarantine",
+                    "ingest_selection_quarantine",
+                    "ingest_positives_report",
+                    "ingest_selection_report",
+                ],
+                ["objects_ingested", "ingest_quarantine", "ingest_report"],
+                name="assemble_objects_node",
+            ),
+        ],
+        tags=["ingest"],
+    )

@@ -1,0 +1,150 @@
+"""Client of the Legacy Surveys cutout service (``fits-cutout``), for objects without a file.
+
+Bounded concurrency, retries with exponential backoff, resume (files already in the cache
+are not fetched again), a progress bar, and validation of every answer as a FITS cutout.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from stronglens_calibration.checks import ParamReader
+from stronglens_calibration.datasets.fsspec_file import normalise_uri
+from stronglens_calibration.stamps.formats import StampDecodeError, decode_fits
+
+logger = logging.getLogger(__name__)
+
+#: HTTP statuses worth another try.
+_RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class CutoutServiceConfig:
+    """``params:ingest.cutout_service``."""
+
+    enabled: bool
+    url: str
+    layer: str
+    pixscale: float
+    bands: str
+    size: int
+    max_concurrency: int
+    retries: int
+    backoff_seconds: float
+    timeout_seconds: float
+    cache_dir: str
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], size: int) -> CutoutServiceConfig:
+        p = ParamReader(params, "ingest.cutout_service")
+        return cls(
+            enabled=p.boolean("enabled"),
+            url=str(p.raw("url")),
+            layer=str(p.raw("layer")),
+            pixscale=p.positive("pixscale"),
+            bands=str(p.raw("bands")),
+            size=size,
+            max_concurrency=p.integer("max_concurrency", low=1),
+            retries=p.integer("retries", low=0),
+            backoff_seconds=p.number("backoff_seconds", low=0),
+            timeout_seconds=p.positive("timeout_seconds"),
+            cache_dir=normalise_uri(str(p.raw("cache_dir"))).rstrip("/"),
+        )
+
+    def query(self, ra: float, dec: float) -> str:
+        """The request URL for one position."""
+        args = {
+            "ra": f"{ra:.6f}",
+            "dec": f"{dec:.6f}",
+            "layer": self.layer,
+            "pixscale": f"{self.pixscale}",
+            "bands": self.bands,
+            "size": str(self.size),
+        }
+        return f"{self.url}?{urllib.parse.urlencode(args)}"
+
+
+def _fetch_one(url: str, cfg: CutoutServiceConfig) -> bytes:
+    """GET with retries; raises ``RuntimeError`` with the last reason when all tries fail."""
+    last = ""
+    for attempt in range(cfg.retries + 1):
+        if attempt:
+            time.sleep(cfg.backoff_seconds * 2 ** (attempt - 1))
+        try:
+            with urllib.request.urlopen(url, timeout=cfg.timeout_seconds) as response:  # noqa: S310
+                data = response.read()
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+            if exc.code not in _RETRYABLE:
+                break
+            continue
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            last = f"network error: {getattr(exc, 'reason', exc)}"
+            continue
+        try:
+            decode_fits(data)
+        except StampDecodeError as exc:
+            last = f"service returned an unreadable cutout ({exc.reason})"
+            continue
+        return data
+    raise RuntimeError(last or "no answer")
+
+
+def fetch_cutouts(
+    requests: Sequence[tuple[str, float, float]], cfg: CutoutServiceConfig
+) -> dict[str, tuple[str, str]]:
+    """Fetch cutouts into ``cfg.cache_dir``, skipping those already there.
+
+    Parameters
+    ----------
+    requests : sequence of (str, float, float)
+        ``(file stem, ra, dec)`` with positions in deg.
+    cfg : CutoutServiceConfig
+        Service settings.
+
+    Returns
+    -------
+    dict
+        Stem to ``("ok", uri)`` or ``("error", reason)``.
+    """
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(cfg.cache_dir)
+    fs.makedirs(root, exist_ok=True)
+    results: dict[str, tuple[str, str]] = {}
+    todo = []
+    for stem, ra, dec in requests:
+        path = f"{root}/{stem}.fits"
+        uri = f"{cfg.cache_dir}/{stem}.fits"
+        if fs.exists(path):
+            results[stem] = ("ok", uri)
+        else:
+            todo.append((stem, ra, dec, path, uri))
+    logger.info("cutout service: %d cached, %d to fetch", len(results), len(todo))
+
+    def work(item: tuple[str, float, float, str, str]) -> tuple[str, tuple[str, str]]:
+        stem, ra, dec, path, uri = item
+        try:
+            data = _fetch_one(cfg.query(ra, dec), cfg)
+        except RuntimeError as exc:
+            return stem, ("error", f"cutout service: {exc}")
+        with fs.open(path, "wb") as f:
+            f.write(data)
+        return stem, ("ok", uri)
+
+    with ThreadPoolExecutor(cfg.max_concurrency) as pool:
+        for stem, outcome in tqdm(
+            pool.map(work, todo), total=len(todo), desc="cutout service", unit="cutout"
+        ):
+            results[stem] = outcome
+    return results

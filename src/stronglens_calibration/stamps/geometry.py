@@ -1,0 +1,41 @@
+"""Apertures on a stamp: core disc and annulus, centred on pixel ``(H // 2, W // 2)``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+
+@lru_cache(maxsize=16)
+def radius_map(size: int) -> np.ndarray:
+    """Distance in pixels of each pixel centre from the centre pixel; ``(size, size)``."""
+    if size < 1 or size % 2 == 0:
+        raise ValueError(f"stamp 'size' must be a positive odd integer, got {size}")
+    c = size // 2
+    yy, xx = np.indices((size, size))
+    r = np.hypot(yy - c, xx - c)
+    r.setflags(write=False)
+    return r
+
+
+def core_mask(size: int, radius_px: float) -> np.ndarray:
+    """Pixels with ``r < radius_px``; bool ``(size, size)``."""
+    if not radius_px > 0:
+        raise ValueError(f"'core_radius_px' must be positive, got {radius_px}")
+    return radius_map(size) < radius_px
+
+
+def annulus_mask(size: int, inner_px: float, outer_px: float) -> np.ndarray:
+    """Pixels with ``inner_px <= r < outer_px``; bool ``(size, size)``."""
+    if not 0 <= inner_px < outer_px:
+        raise ValueError(
+            f"annulus radii must satisfy 0 <= inner < outer, got {inner_px}, {outer_px}"
+        )
+    if outer_px > size // 2 * np.sqrt(2) + 1:
+        raise ValueError(f"annulus outer radius {outer_px} px lies outside a {size}-pixel stamp")
+    r = radius_map(size)
+    mask = (r >= inner_px) & (r < outer_px)
+    if not mask.any():
+        raise ValueError(f"annulus [{inner_px}, {outer_px}) px holds no pixel")
+    return mask

@@ -1,0 +1,147 @@
+"""Finding each object's cutout and filling the stamp store shard by shard."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stronglens_calibration import BANDS
+from stronglens_calibration.stamps.formats import StampDecodeError, decode_stamp
+from stronglens_calibration.stamps.naming import cutout_stem
+
+#: Partition name of shard ``i`` of the stamp store.
+SHARD_FORMAT = "part-{:05d}"
+_STAMP_SUFFIXES = (".fits", ".fit", ".fits.fz", ".fits.gz", ".npz")
+
+
+def shard_name(index: int) -> str:
+    """Partition name of shard ``index`` (``part-00000``)."""
+    return SHARD_FORMAT.format(index)
+
+
+def _stem(key: str) -> str | None:
+    base = os.path.basename(key)
+    for suffix in _STAMP_SUFFIXES:
+        if base.lower().endswith(suffix):
+            return base[: -len(suffix)]
+    return None
+
+
+@dataclass
+class CutoutIndex:
+    """Where each cutout lives among the raw cutout partitions.
+
+    Attributes
+    ----------
+    files : dict
+        File stem (``cutout_<ra>_<dec>``) to partition key of a FITS or NPZ file.
+    table_rows : dict
+        File stem to ``(partition key, row)`` in a parquet table of NPZ bytes.
+    duplicates : list
+        Stems found more than once (the first partition in sorted order is used).
+    """
+
+    files: dict[str, str] = field(default_factory=dict)
+    table_rows: dict[str, tuple[str, int]] = field(default_factory=dict)
+    duplicates: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_partitions(
+        cls, partitions: Mapping[str, Callable[[], bytes]], npz_column: str
+    ) -> CutoutIndex:
+        """Index partition keys; parquet tables are opened to read their ``ra``/``dec``."""
+        import pyarrow.parquet as pq
+
+        index = cls()
+        for key in sorted(partitions):
+            stem = _stem(key)
+            if stem is not None:
+                if stem in index.files:
+                    index.duplicates.append(stem)
+                    continue
+                index.files[stem] = key
+            elif key.lower().endswith(".parquet"):
+                data = partitions[key]()
+                schema = pq.read_schema(io.BytesIO(data))
+                if npz_column not in schema.names:
+                    raise ValueError(
+                        f"cutout table {key!r} lacks the NPZ column {npz_column!r} "
+                        "(parameter 'ingest.cutouts.parquet_npz_column')"
+                    )
+                table = pq.read_table(io.BytesIO(data), columns=["ra", "dec"])
+                ra = table.column("ra").to_numpy()
+                dec = table.column("dec").to_numpy()
+                for row, (r, d) in enumerate(zip(ra, dec, strict=True)):
+                    stem = cutout_stem(float(r), float(d))
+                    if stem in index.files or stem in index.table_rows:
+                        index.duplicates.append(stem)
+                        continue
+                    index.table_rows[stem] = (key, row)
+        return index
+
+    def locate(self, ra: np.ndarray, dec: np.ndarray) -> pd.DataFrame:
+        """``cutout_file`` (partition key, ``""`` if none) and ``cutout_row`` (-1 for a file)."""
+        files, rows = [], []
+        for r, d in zip(ra, dec, strict=True):
+            stem = cutout_stem(float(r), float(d))
+            if stem in self.files:
+                files.append(self.files[stem])
+                rows.append(-1)
+            elif stem in self.table_rows:
+                key, row = self.table_rows[stem]
+                files.append(key)
+                rows.append(row)
+            else:
+                files.append("")
+                rows.append(-1)
+        return pd.DataFrame({"cutout_file": files, "cutout_row": np.array(rows, dtype=np.int64)})
+
+
+def assign_shards(found: np.ndarray, shard_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shard and offset of each object with a cutout, in table order; -1 for the others."""
+    if shard_size < 1:
+        raise ValueError(f"'shard_size' must be >= 1, got {shard_size}")
+    rank = np.cumsum(found) - 1
+    shard = np.where(found, rank // shard_size, -1).astype(np.int32)
+    offset = np.where(found, rank % shard_size, -1).astype(np.int32)
+    return shard, offset
+
+
+def decode_cutout(data: bytes, name: str, size: int) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """Decode one cutout into the contract's ``(3, size, size)`` float32, or say why not.
+
+    Returns
+    -------
+    pixels : numpy.ndarray or None
+        float32 ``(3, size, size)`` g, r, z in nanomaggies; a band absent from the file is
+        NaN. ``None`` when the file cannot be used.
+    info : dict
+        ``reader``, ``bands_present`` and ``cutout_error`` (``""`` when readable).
+    """
+    try:
+        stamp = decode_stamp(data, name)
+    except StampDecodeError as exc:
+        return None, {"reader": "", "bands_present": "", "cutout_error": exc.reason}
+    info = {"reader": stamp.reader, "bands_present": stamp.bands_present, "cutout_error": ""}
+    if stamp.pixels.shape != (len(BANDS), size, size):
+        info["cutout_error"] = f"wrong shape {tuple(stamp.pixels.shape[1:])}"
+        return None, info
+    return stamp.pixels, info
+
+
+def decode_batch(items: list[tuple[bytes, str]], size: int) -> tuple[np.ndarray, list[dict]]:
+    """Decode many cutouts (a worker task): stack with NaN for unusable ones."""
+    out = np.full((len(items), len(BANDS), size, size), np.nan, dtype=np.float32)
+    infos = []
+    for i, (data, name) in enumerate(items):
+        pixels, info = decode_cutout(data, name, size)
+        if pixels is not None:
+            out[i] = pixels
+        infos.append(info)
+    return out, infos

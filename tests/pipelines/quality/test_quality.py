@@ -1,0 +1,67 @@
+"""The quality pipeline's own rules."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stronglens_calibration.pipelines.quality.nodes import flag_objects, measure_stamps
+from stronglens_calibration.stamps.quality import StoreInconsistencyError
+
+
+def _objects(n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "object_id": [f"o{i}" for i in range(n)],
+            "ra": np.arange(n, dtype=float),
+            "dec": np.zeros(n),
+            "label": np.array([1, 0] * (n // 2), dtype=np.int8),
+            "tier": ["A", ""] * (n // 2),
+            "shard": np.zeros(n, dtype=np.int32),
+            "offset": np.arange(n, dtype=np.int32),
+            "cutout_error": [""] * n,
+        }
+    )
+
+
+PARAMS = {
+    "quality": {
+        "stamp_size": 21,
+        "core_radius_px": 2.5,
+        "annulus_px": [6.0, 9.0],
+        "batch_size": 3,
+        "n_workers": 1,
+    }
+}
+
+
+def test_a_store_of_another_stamp_size_stops_the_run_naming_objects():
+    objects = _objects(4)
+    stamps = {"part-00000": lambda: np.zeros((4, 3, 25, 25), np.float32)}
+    with pytest.raises(StoreInconsistencyError, match="o0, o1, o2, o3"):
+        measure_stamps(objects, stamps, PARAMS["quality"] | {})
+
+
+def test_flags_and_counts_add_up():
+    objects = _objects(4)
+    data = np.random.default_rng(0).normal(size=(4, 3, 21, 21)).astype(np.float32)
+    data[1, 0, 10, 10] = np.nan  # in the core
+    data[2, 2] = 0.0  # empty z band
+    data[3, 1, 0, 0] = np.inf
+    stats = measure_stamps(objects, {"part-00000": lambda: data}, PARAMS["quality"])
+    ingest_quarantine = pd.DataFrame(
+        {
+            "object_id": ["x"],
+            "ra": [1.0],
+            "dec": [1.0],
+            "label": [1],
+            "stage": ["ingest:lenscat"],
+            "reason": ["non-finite coordinates"],
+        }
+    )
+    qc, quarantine, report = flag_objects(objects, stats, ingest_quarantine)
+    assert list(qc["quality_flags"]) == ["", "nan in core", "empty band z", "inf pixels"]
+    assert report["rows_in"] == 5
+    assert report["ok"] == 1
+    assert report["quarantined"] == 4
+    assert report["per_class"]["1"] == {"rows_in": 3, "ok": 1, "quarantined": 2}
+    assert set(quarantine["object_id"]) == {"o1", "o2", "o3", "x"}
