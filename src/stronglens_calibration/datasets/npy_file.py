@@ -24,6 +24,6 @@ class NpyDataset(FsspecFileDataset):
     def save(self, data: np.ndarray) -> None:
         if not isinstance(data, np.ndarray) or data.dtype == object:
             raise TypeError(f"NpyDataset saves a numeric numpy array, got {type(data).__name__}")
-        buf = io.BytesIO()
-        np.save(buf, data, allow_pickle=False)
-        self.write_bytes(buf.getvalue())
+        with self._fs.open(self._path, mode="wb") as f:
+            np.save(f, data, allow_pickle=False)
+        self._fs.invalidate_cache(self._path)

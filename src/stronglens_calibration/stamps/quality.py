@@ -66,7 +66,10 @@ def shard_statistics(
     parts = []
     for start in range(0, offsets.size, batch_size):
         idx = offsets[start : start + batch_size]
-        batch = np.asarray(data[idx])
+        if idx.size and np.array_equal(idx, np.arange(idx[0], idx[0] + idx.size)):
+            batch = data[idx[0] : idx[0] + idx.size]  # a view: no copy of the pixels
+        else:
+            batch = np.asarray(data[idx])
         parts.append(pd.DataFrame(stamp_statistics(batch, core_radius_px, annulus_px)))
     stats = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     stats.insert(0, "object_id", object_ids)

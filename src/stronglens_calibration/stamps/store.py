@@ -135,13 +135,152 @@ def decode_cutout(data: bytes, name: str, size: int) -> tuple[np.ndarray | None,
     return stamp.pixels, info
 
 
-def decode_batch(items: list[tuple[bytes, str]], size: int) -> tuple[np.ndarray, list[dict]]:
-    """Decode many cutouts (a worker task): stack with NaN for unusable ones."""
-    out = np.full((len(items), len(BANDS), size, size), np.nan, dtype=np.float32)
+#: Where a cutout's bytes come from: a loader (a Kedro partition's ``load``), the bytes
+#: themselves (a parquet row, read once by the caller), or a URI (fetched by the service).
+Source = tuple[str, Any]
+
+
+def read_source(source: Source) -> bytes:
+    """The bytes of a cutout from its :data:`Source`."""
+    kind, value = source
+    if kind == "loader":
+        return value()
+    if kind == "bytes":
+        return value
+    if kind == "uri":
+        import fsspec
+
+        with fsspec.open(value, "rb") as f:
+            return f.read()
+    raise ValueError(f"unknown cutout source kind {kind!r}")
+
+
+def decode_into(
+    out: np.ndarray, slots: list[int], sources: list[Source], names: list[str], size: int
+) -> list[dict[str, Any]]:
+    """Read and decode cutouts into ``out[slot]``; unusable ones leave NaN there.
+
+    Parameters
+    ----------
+    out : numpy.ndarray
+        float32 ``(n, 3, size, size)`` to fill (g, r, z, nanomaggies per pixel).
+    slots, sources, names : list
+        Row of ``out``, where the bytes come from, and the file name (format by extension).
+    size : int
+        Expected stamp side in pixels.
+
+    Returns
+    -------
+    list of dict
+        ``reader``, ``bands_present`` and ``cutout_error`` per item.
+    """
     infos = []
-    for i, (data, name) in enumerate(items):
+    for slot, source, name in zip(slots, sources, names, strict=True):
+        try:
+            data = read_source(source)
+        except OSError as exc:
+            out[slot] = np.nan
+            infos.append(
+                {"reader": "", "bands_present": "", "cutout_error": f"unreadable file ({exc})"}
+            )
+            continue
         pixels, info = decode_cutout(data, name, size)
-        if pixels is not None:
-            out[i] = pixels
+        out[slot] = np.nan if pixels is None else pixels
         infos.append(info)
-    return out, infos
+    return infos
+
+
+def _decode_shared(
+    shm_name: str,
+    shape: tuple[int, ...],
+    slots: list[int],
+    sources: list[Source],
+    names: list[str],
+    size: int,
+) -> list[dict[str, Any]]:
+    """Worker task: decode into a shared-memory block (no pixels cross the pipe)."""
+    from multiprocessing import shared_memory
+
+    shm = shared_memory.SharedMemory(name=shm_name)
+    try:
+        out = np.ndarray(shape, dtype=np.float32, buffer=shm.buf)
+        return decode_into(out, slots, sources, names, size)
+    finally:
+        del out
+        shm.close()
+
+
+class CutoutDecoder:
+    """Decodes one shard at a time, in worker processes that read the files themselves.
+
+    The workers write the pixels into shared memory, so only file names and small
+    records cross process boundaries; ``n_workers == 1`` decodes in this process.
+    """
+
+    def __init__(self, n_workers: int, size: int) -> None:
+        self._size = size
+        self._workers = n_workers
+        self._pool = None
+        if n_workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(
+                n_workers, mp_context=multiprocessing.get_context("spawn")
+            )
+
+    def __enter__(self) -> CutoutDecoder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def submit(
+        self, sources: list[Source], names: list[str]
+    ) -> Callable[[], tuple[np.ndarray, list[dict]]]:
+        """Start decoding a shard; call the returned function for ``(stamps, infos)``.
+
+        With workers, the next shard can be submitted before this one is collected, so
+        the workers decode while the caller writes the previous shard.
+        """
+        n = len(sources)
+        shape = (n, len(BANDS), self._size, self._size)
+        if self._pool is None or n < 2 * self._workers:
+
+            def serial() -> tuple[np.ndarray, list[dict]]:
+                out = np.empty(shape, dtype=np.float32)
+                return out, decode_into(out, list(range(n)), sources, names, self._size)
+
+            return serial
+        from multiprocessing import shared_memory
+
+        shm = shared_memory.SharedMemory(create=True, size=int(np.prod(shape)) * 4)
+        parts = np.array_split(np.arange(n), self._workers)
+        futures = [
+            self._pool.submit(
+                _decode_shared,
+                shm.name,
+                shape,
+                part.tolist(),
+                [sources[i] for i in part],
+                [names[i] for i in part],
+                self._size,
+            )
+            for part in parts
+        ]
+
+        def collect() -> tuple[np.ndarray, list[dict]]:
+            try:
+                infos = [info for fut in futures for info in fut.result()]
+                stamps = np.ndarray(shape, dtype=np.float32, buffer=shm.buf).copy()
+            finally:
+                shm.close()
+                shm.unlink()
+            return stamps, infos
+
+        return collect
+
+    def decode(self, sources: list[Source], names: list[str]) -> tuple[np.ndarray, list[dict]]:
+        """Stamps float32 ``(n, 3, size, size)`` and one info record per source."""
+        return self.submit(sources, names)()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -21,9 +19,10 @@ from stronglens_calibration.datasets.fits_table import FITSTable
 from stronglens_calibration.stamps.cutout_service import CutoutServiceConfig, fetch_cutouts
 from stronglens_calibration.stamps.naming import cutout_stem
 from stronglens_calibration.stamps.store import (
+    CutoutDecoder,
     CutoutIndex,
+    Source,
     assign_shards,
-    decode_batch,
     shard_name,
 )
 
@@ -140,8 +139,8 @@ def plan_cutouts(
     return plan
 
 
-class _Reader:
-    """Fetches cutout bytes from partitions, parquet tables (cached) or URIs."""
+class _Sources:
+    """Where each planned cutout's bytes come from; parquet tables are read once each."""
 
     def __init__(self, raw_cutouts: dict[str, Callable[[], bytes]], npz_column: str) -> None:
         self._raw = raw_cutouts
@@ -149,24 +148,20 @@ class _Reader:
         self._table_key: str | None = None
         self._table: list[bytes] = []
 
-    def __call__(self, key: str, row: int) -> tuple[bytes, str]:
+    def __call__(self, key: str, row: int) -> tuple[Source, str]:
         if row >= 0:
             if key != self._table_key:
                 import io
 
                 import pyarrow.parquet as pq
 
-                data = self._raw[key]()
-                column = pq.read_table(io.BytesIO(data), columns=[self._npz_column])
+                column = pq.read_table(io.BytesIO(self._raw[key]()), columns=[self._npz_column])
                 self._table = column.column(0).to_pylist()
                 self._table_key = key
-            return self._table[row], f"{key}#{row}.npz"
+            return ("bytes", self._table[row]), f"{key}#{row}.npz"
         if key in self._raw:
-            return self._raw[key](), key
-        import fsspec
-
-        with fsspec.open(key, "rb") as f:
-            return f.read(), key
+            return ("loader", self._raw[key]), key
+        return ("uri", key), key
 
 
 def read_cutouts(
@@ -185,42 +180,28 @@ def read_cutouts(
     """
     c = ParamReader(params, "ingest").section("cutouts")
     size = c.integer("stamp_size", low=1)
-    workers = c.integer("n_workers", low=1)
-    read = _Reader(raw_cutouts, str(c.raw("parquet_npz_column")))
+    sources = _Sources(raw_cutouts, str(c.raw("parquet_npz_column")))
     slots = plan[plan["shard"] >= 0].sort_values(["shard", "offset"])
-    pool = (
-        ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        if workers > 1
-        else None
-    )
     progress = tqdm(total=len(slots), desc="reading cutouts", unit="stamp")
-    try:
-        for shard, rows in slots.groupby("shard", sort=True):
-            items = [
-                read(k, int(r))
-                for k, r in zip(rows["cutout_file"], rows["cutout_row"], strict=True)
-            ]
-            if pool is None:
-                stamps, infos = decode_batch(items, size)
-            else:
-                parts = np.array_split(np.arange(len(items)), workers)
-                results = list(
-                    pool.map(
-                        decode_batch,
-                        [[items[i] for i in part] for part in parts],
-                        [size] * len(parts),
-                    )
-                )
-                stamps = np.concatenate([r[0] for r in results])
-                infos = [info for r in results for info in r[1]]
+    groups = list(slots.groupby("shard", sort=True))
+
+    def submit(decoder: CutoutDecoder, rows: pd.DataFrame) -> Callable[[], Any]:
+        located = [
+            sources(k, int(r)) for k, r in zip(rows["cutout_file"], rows["cutout_row"], strict=True)
+        ]
+        return decoder.submit([s for s, _ in located], [n for _, n in located])
+
+    with CutoutDecoder(c.integer("n_workers", low=1), size) as decoder:
+        pending = submit(decoder, groups[0][1]) if groups else None
+        for i, (shard, rows) in enumerate(groups):
+            stamps, infos = pending()
+            # the workers decode the next shard while Kedro writes this one
+            pending = submit(decoder, groups[i + 1][1]) if i + 1 < len(groups) else None
             log = pd.DataFrame(infos)
             log.insert(0, "object_id", rows["object_id"].to_numpy())
             progress.update(len(rows))
             yield {shard_name(int(shard)): stamps}, {shard_name(int(shard)): log}
-    finally:
-        progress.close()
-        if pool is not None:
-            pool.shutdown()
+    progress.close()
 
 
 def assemble_objects(
