@@ -13,13 +13,18 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from stronglens_calibration.catalogues.sampling import SmallestKeys, keyed_uniform
+from stronglens_calibration.catalogues.sampling import (
+    SmallestKeys,
+    keyed_uniform,
+    keyed_uniform_ints,
+)
 from stronglens_calibration.catalogues.sweeps import (
     HARD_CONFUSER_CATEGORIES,
     SWEEP_COLUMNS,
     Cuts,
     HardConfuserRules,
-    dr10_object_id,
+    dr10_object_id_of_uid,
+    dr10_uid,
     in_box,
     photometry,
     strata,
@@ -27,7 +32,7 @@ from stronglens_calibration.catalogues.sweeps import (
 )
 from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.datasets.fits_table import FITSTable
-from stronglens_calibration.sky.matching import nearest_neighbour, within_radius
+from stronglens_calibration.sky.matching import SkyIndex
 
 logger = logging.getLogger(__name__)
 
@@ -157,11 +162,12 @@ def select_objects(
     lc_ra = pd.to_numeric(lenscat["RA [deg]"], errors="coerce").to_numpy(np.float64)
     lc_dec = pd.to_numeric(lenscat["DEC [deg]"], errors="coerce").to_numpy(np.float64)
     lc_ok = np.isfinite(lc_ra) & np.isfinite(lc_dec)
-    lc_ra, lc_dec = lc_ra[lc_ok], lc_dec[lc_ok]
+    lenscat_index = SkyIndex(lc_ra[lc_ok], lc_dec[lc_ok])
 
     names = sorted(sweeps)
     boxes = {n: sweep_box(n) for n in names}
     pos_ra, pos_dec = pos["ra"].to_numpy(), pos["dec"].to_numpy()
+    positive_index = SkyIndex(pos_ra, pos_dec)
 
     def holds_positive(name: str) -> bool:
         box = boxes[name]
@@ -170,8 +176,8 @@ def select_objects(
     first = [n for n in names if holds_positive(n)]
     order = first + [n for n in names if n not in set(first)]
 
-    normal = _DefaultCapacity(n_neg_max)
-    hard = SmallestKeys(dict.fromkeys(HARD_CONFUSER_CATEGORIES, per_category_max))
+    normal = SmallestKeys({}, default_capacity=n_neg_max, id_column="uid")
+    hard = SmallestKeys(dict.fromkeys(HARD_CONFUSER_CATEGORIES, per_category_max), id_column="uid")
     best_sep = np.full(len(pos), np.inf)
     pos_phot: dict[int, dict[str, Any]] = {}
     counts: Counter[str] = Counter()
@@ -192,34 +198,38 @@ def select_objects(
             if not len(chunk):
                 continue
             phot = photometry(chunk.reset_index(drop=True))
-            ids = dr10_object_id(chunk["RELEASE"], chunk["BRICKID"], chunk["OBJID"])
+            uid = dr10_uid(chunk["RELEASE"], chunk["BRICKID"], chunk["OBJID"])
             if len(pos):
-                _match_positives(pos_ra, pos_dec, ra, dec, phot, cfg, best_sep, pos_phot)
+                _match_positives(positive_index, ra, dec, phot, cfg, best_sep, pos_phot)
             fails = cfg.cuts.failures(phot, dec)
             passing = np.ones(len(phot), dtype=bool)
             for cut, bad in fails.items():
                 cut_counts[cut] += int(bad.sum())
                 passing &= ~bad
-            near = within_radius(ra, dec, lc_ra, lc_dec, cfg.exclusion_radius_arcsec)
+            near = lenscat_index.within(ra, dec, cfg.exclusion_radius_arcsec)
             counts["sweep_rows_near_lenscat"] += int((near & passing).sum())
             passing &= ~near
             counts["sweep_rows_passing"] += int(passing.sum())
             if not passing.any():
                 continue
             cand = phot[passing].reset_index(drop=True)
-            cand.insert(0, "object_id", ids[passing])
+            cand.insert(0, "uid", uid[passing])
             cand.insert(1, "ra", ra[passing])
             cand.insert(2, "dec", dec[passing])
             cand["origin"] = name
-            cand["key"] = keyed_uniform(cand["object_id"], cfg.seed)
+            cand["key"] = keyed_uniform_ints(cand["uid"].to_numpy(), cfg.seed)
             cand["stratum"] = strata(cand, cfg.nobs_z_edges)
             cand["confuser_category"] = cfg.hard_rules.categorise(cand)
             normal.offer(cand, cand["stratum"].to_numpy())
             hard.offer(cand, cand["confuser_category"].to_numpy())
         if cfg.limit is not None and i + 1 >= len(first):
             if quotas is None:
-                quotas = _quotas(pos, pos_phot, cfg)[0]
-            if normal.full(quotas) and hard.full(_hard_quotas(len(pos), cfg)):
+                # the quotas the final selection will use: positives that pass the cuts
+                removed = _removed_by_cuts(pos, pos_phot, cfg)
+                kept = {k: v for k, v in pos_phot.items() if not removed[k]}
+                n_kept = int((~removed).sum())
+                quotas, hard_needed = _quotas(n_kept, kept, cfg)[0], _hard_quotas(n_kept, cfg)
+            if normal.full(quotas) and hard.full(hard_needed):
                 stop = True
                 break
     progress.close()
@@ -229,28 +239,15 @@ def select_objects(
         logger.info(
             "limit=%s: stopped after %d of %d sweep files", cfg.limit, files_read, len(names)
         )
-    duplicates = {r["object_id"]: r for r in normal.duplicates + hard.duplicates}
+    normal.counts(), hard.counts()  # settle the buffers: duplicates are found there
+    duplicates = {r["uid"]: r for r in normal.duplicates + hard.duplicates}
     return _finish(
         pos, pos_phot, best_sep, normal, hard, list(duplicates.values()), counts, cut_counts, cfg
     )
 
 
-class _DefaultCapacity(SmallestKeys):
-    """``SmallestKeys`` whose every group has the same capacity."""
-
-    def __init__(self, capacity: int) -> None:
-        super().__init__({})
-        self._default = capacity
-
-    def offer(self, rows: pd.DataFrame, group: np.ndarray) -> None:
-        for g in set(group.tolist()):
-            self.capacity.setdefault(str(g), self._default)
-        super().offer(rows, group)
-
-
 def _match_positives(
-    pos_ra: np.ndarray,
-    pos_dec: np.ndarray,
+    positive_index: SkyIndex,
     ra: np.ndarray,
     dec: np.ndarray,
     phot: pd.DataFrame,
@@ -258,11 +255,14 @@ def _match_positives(
     best_sep: np.ndarray,
     pos_phot: dict[int, dict[str, Any]],
 ) -> None:
-    idx, sep = nearest_neighbour(pos_ra, pos_dec, ra, dec)
-    better = (sep <= cfg.photometry_match_radius_arcsec) & (sep < best_sep)
-    for k in np.flatnonzero(better):
-        best_sep[k] = sep[k]
-        pos_phot[int(k)] = dict(phot.iloc[int(idx[k])], photometry_sep_arcsec=float(sep[k]))
+    """Give each positive the photometry of its nearest sweep row within the radius."""
+    idx, sep = positive_index.nearest(ra, dec)
+    close = np.flatnonzero(sep <= cfg.photometry_match_radius_arcsec)
+    for row in close[np.argsort(sep[close], kind="stable")]:
+        k = int(idx[row])
+        if sep[row] < best_sep[k]:
+            best_sep[k] = sep[row]
+            pos_phot[k] = dict(phot.iloc[int(row)], photometry_sep_arcsec=float(sep[row]))
 
 
 def _hard_quotas(n_pos: int, cfg: SelectionConfig) -> dict[str, int]:
@@ -271,13 +271,27 @@ def _hard_quotas(n_pos: int, cfg: SelectionConfig) -> dict[str, int]:
     return _allocate(n_hard, dict.fromkeys(HARD_CONFUSER_CATEGORIES, 1.0))
 
 
-def _quotas(
+def _removed_by_cuts(
     pos: pd.DataFrame, pos_phot: dict[int, dict[str, Any]], cfg: SelectionConfig
+) -> np.ndarray:
+    """Which positives the cuts remove (only those with photometry can be removed)."""
+    removed = np.zeros(len(pos), dtype=bool)
+    if not cfg.apply_cuts_to_positives or not pos_phot:
+        return removed
+    keys = sorted(pos_phot)
+    known = pd.DataFrame([pos_phot[k] for k in keys])
+    fails = cfg.cuts.failures(known, pos["dec"].to_numpy()[keys])
+    removed[keys] = np.any(list(fails.values()), axis=0)
+    return removed
+
+
+def _quotas(
+    n_pos: int, pos_phot: dict[int, dict[str, Any]], cfg: SelectionConfig
 ) -> tuple[dict[str, int], int]:
     """Negatives per stratum: ``ratio x positives`` less the hard confusers, shared out in
     proportion to the positives' (nobs_z bin, TYPE) strata."""
-    n_neg = round(cfg.negatives_per_positive * len(pos))
-    n_hard = sum(_hard_quotas(len(pos), cfg).values())
+    n_neg = round(cfg.negatives_per_positive * n_pos)
+    n_hard = sum(_hard_quotas(n_pos, cfg).values())
     if pos_phot:
         known = pd.DataFrame([pos_phot[k] for k in sorted(pos_phot)])
         weights = Counter(strata(known, cfg.nobs_z_edges).tolist())
@@ -329,7 +343,7 @@ def _finish(
             }
         )
     kept_pos = pos[~removed].reset_index(drop=True)
-    quotas, _ = _quotas(kept_pos, {k: pos_phot[k] for k in pos_phot if not removed[k]}, cfg)
+    quotas, _ = _quotas(len(kept_pos), {k: pos_phot[k] for k in pos_phot if not removed[k]}, cfg)
     hard_quotas = _hard_quotas(len(kept_pos), cfg)
 
     picks, shortfall = [], {}
@@ -337,18 +351,20 @@ def _finish(
     for cat, n in hard_quotas.items():
         got = hard.take(cat, n)
         shortfall[f"hard:{cat}"] = n - len(got)
-        taken.update(got.get("object_id", pd.Series(dtype=object)))
+        taken.update(got.get("uid", pd.Series(dtype=np.int64)))
         picks.append(got)
     for stratum, n in quotas.items():
         got = normal.take(stratum, n, exclude=taken)
         shortfall[stratum] = n - len(got)
-        taken.update(got.get("object_id", pd.Series(dtype=object)))
+        taken.update(got.get("uid", pd.Series(dtype=np.int64)))
         picks.append(got.assign(confuser_category=""))
     negatives = (
         pd.concat([p for p in picks if len(p)], ignore_index=True)
         if any(len(p) for p in picks)
-        else pd.DataFrame(columns=["object_id", "ra", "dec"])
+        else pd.DataFrame({"uid": pd.Series(dtype=np.int64), "ra": [], "dec": []})
     )
+    negatives.insert(0, "object_id", dr10_object_id_of_uid(negatives["uid"].to_numpy(np.int64)))
+    negatives = negatives.drop(columns="uid")
     negatives["label"] = np.int8(0)
     negatives["tier"] = ""
     negatives["has_photometry"] = True
@@ -360,7 +376,7 @@ def _finish(
     for row in duplicates:
         quarantine_rows.append(
             {
-                "object_id": row["object_id"],
+                "object_id": dr10_object_id_of_uid(np.array([row["uid"]]))[0],
                 "ra": row["ra"],
                 "dec": row["dec"],
                 "label": 0,

@@ -46,6 +46,25 @@ def in_box(ra: np.ndarray, dec: np.ndarray, box: tuple[float, float, float, floa
     return (ra >= ra0) & (ra < ra1) & (dec >= dec0) & (dec < dec1)
 
 
+def dr10_uid(release: np.ndarray, brickid: np.ndarray, objid: np.ndarray) -> np.ndarray:
+    """One int64 per (RELEASE, BRICKID, OBJID): ``release << 44 | brickid << 20 | objid``.
+
+    Unique for DR10 (BRICKID < 2**24, OBJID < 2**20, RELEASE < 2**19).
+    """
+    r = np.asarray(release, dtype=np.int64)
+    b = np.asarray(brickid, dtype=np.int64)
+    o = np.asarray(objid, dtype=np.int64)
+    if (b >= 2**24).any() or (o >= 2**20).any() or (b < 0).any() or (o < 0).any():
+        raise ValueError("BRICKID or OBJID outside the DR10 range; cannot form object ids")
+    return (r << 44) | (b << 20) | o
+
+
+def dr10_object_id_of_uid(uid: np.ndarray) -> np.ndarray:
+    """``dr10:<release>_<brickid>_<objid>`` strings from :func:`dr10_uid` values."""
+    uid = np.asarray(uid, dtype=np.int64)
+    return dr10_object_id(uid >> 44, (uid >> 20) & (2**24 - 1), uid & (2**20 - 1))
+
+
 def dr10_object_id(release: np.ndarray, brickid: np.ndarray, objid: np.ndarray) -> np.ndarray:
     """Unique Legacy Surveys identifiers ``dr10:<release>_<brickid>_<objid>``."""
     return np.array(
@@ -168,7 +187,15 @@ def strata(phot: pd.DataFrame, nobs_z_edges: Sequence[int]) -> np.ndarray:
     b = np.clip(
         np.searchsorted(edges, phot["nobs_z"].to_numpy(), side="right") - 1, 0, edges.size - 2
     )
-    return np.array(
-        [f"{int(edges[i])}-{int(edges[i + 1])}|{t}" for i, t in zip(b, phot["type"], strict=True)],
+    t_codes, t_names = pd.factorize(phot["type"].astype(str))
+    combined = b * len(t_names) + t_codes
+    codes, uniques = pd.factorize(combined)
+    labels = np.array(
+        [
+            f"{int(edges[u // len(t_names)])}-{int(edges[u // len(t_names) + 1])}|"
+            f"{t_names[u % len(t_names)]}"
+            for u in uniques
+        ],
         dtype=object,
     )
+    return labels[codes]

@@ -92,3 +92,34 @@ def pairs_within(ra_deg: np.ndarray, dec_deg: np.ndarray, radius_arcsec: float) 
         return np.empty((0, 2), dtype=np.int64)
     pairs = np.sort(pairs.astype(np.int64), axis=1)
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+
+
+class SkyIndex:
+    """A k-d tree over catalogue positions, built once and queried many times.
+
+    Parameters
+    ----------
+    ra_deg, dec_deg : numpy.ndarray
+        Catalogue positions in degrees, shape ``(M,)``, finite.
+    """
+
+    def __init__(self, ra_deg: np.ndarray, dec_deg: np.ndarray) -> None:
+        self.size = len(ra_deg)
+        self._tree = cKDTree(unit_vectors(ra_deg, dec_deg)) if self.size else None
+
+    def nearest(self, ra_deg: np.ndarray, dec_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Index of and separation (arcsec) to the nearest catalogue entry; ``(N,)`` each.
+
+        With an empty catalogue the index is -1 and the separation infinite.
+        """
+        if self._tree is None:
+            n = len(ra_deg)
+            return np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
+        chord, index = self._tree.query(unit_vectors(ra_deg, dec_deg), k=1)
+        return index.astype(np.int64), _arcsec(chord)
+
+    def within(self, ra_deg: np.ndarray, dec_deg: np.ndarray, radius_arcsec: float) -> np.ndarray:
+        """Whether each position has a catalogue entry within ``radius_arcsec``; bool ``(N,)``."""
+        if not radius_arcsec >= 0:
+            raise ValueError(f"'radius_arcsec' must be >= 0, got {radius_arcsec}")
+        return self.nearest(ra_deg, dec_deg)[1] <= radius_arcsec
