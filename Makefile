@@ -33,6 +33,9 @@ test: lint
 
 benchmarks: install
 	$(BIN)/python benchmarks/mock_render.py
+	$(BIN)/python benchmarks/quality_throughput.py
+	$(BIN)/python benchmarks/ingest_npz.py
+	$(BIN)/python benchmarks/ingest_limit.py
 
 clean-data:
 	find data -mindepth 2 ! -name .gitkeep -delete

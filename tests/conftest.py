@@ -51,9 +51,9 @@ def run_pipelines(names: list[str], data_root: Path, parameters: dict[str, Any])
     """Run registered pipelines in order on the real catalog under ``data_root``."""
     from kedro.runner import SequentialRunner
 
-    from stronglens_calibration.pipelines import ingest, mock_survey, quality
+    from stronglens_calibration.pipelines import ingest, mock_survey, quality, split
 
-    registry = {"mock_survey": mock_survey, "ingest": ingest, "quality": quality}
+    registry = {"mock_survey": mock_survey, "ingest": ingest, "quality": quality, "split": split}
     for name in names:
         SequentialRunner().run(
             registry[name].create_pipeline(), project_catalog(data_root, parameters)
