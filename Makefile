@@ -36,6 +36,7 @@ benchmarks: install
 	$(BIN)/python benchmarks/quality_throughput.py
 	$(BIN)/python benchmarks/ingest_npz.py
 	$(BIN)/python benchmarks/ingest_limit.py
+	$(BIN)/python benchmarks/gates_vs_quality.py
 
 clean-data:
 	find data -mindepth 2 ! -name .gitkeep -delete

@@ -47,6 +47,7 @@ class GalaxyConfig:
 @dataclass(frozen=True)
 class SourceConfig:
     theta_e_arcsec: Interval
+    min_theta_e_over_fwhm: float
     mass_axis_ratio: Interval
     shear_max: float
     source_offset_max: float
@@ -176,6 +177,7 @@ class MockSurveyConfig:
         ls = p.section("lensed_source")
         lensed_source = SourceConfig(
             theta_e_arcsec=ls.interval("theta_e_arcsec", low=1e-3),
+            min_theta_e_over_fwhm=ls.number("min_theta_e_over_fwhm", low=0),
             mass_axis_ratio=ls.interval("mass_axis_ratio", low=0.05, high=1.0),
             shear_max=ls.number("shear_max", low=0, high=0.5),
             source_offset_max=ls.number("source_offset_max", low=0, high=5),

@@ -165,7 +165,11 @@ def draw_population(lenscat: pd.DataFrame, cfg: MockSurveyConfig) -> pd.DataFram
     def lens_only(values: np.ndarray) -> np.ndarray:
         return np.where(is_lens, values, np.nan)
 
-    table["theta_e"] = lens_only(_uniform(rng, s.theta_e_arcsec, n))
+    # Ground-based searches find lenses whose arcs clear the seeing disc: theta_E is
+    # drawn uniformly between max(theta_E,min, k x FWHM_r) and theta_E,max.
+    lo = np.maximum(s.theta_e_arcsec[0], s.min_theta_e_over_fwhm * table["fwhm_r"].to_numpy())
+    lo = np.minimum(lo, s.theta_e_arcsec[1])
+    table["theta_e"] = lens_only(lo + rng.random(n) * (s.theta_e_arcsec[1] - lo))
     table["mass_q"] = lens_only(_uniform(rng, s.mass_axis_ratio, n))
     table["mass_phi"] = lens_only(table["phi"].to_numpy() + rng.normal(0, 0.2, n))
     shear = s.shear_max * np.sqrt(rng.random(n))

@@ -1,0 +1,1 @@
+"""Kedro-free shortcut gates: can a trivial classifier separate the classes without arcs?"""

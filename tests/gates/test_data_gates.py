@@ -1,0 +1,204 @@
+"""The data gates on synthetic stores with planted shortcuts, and a null data set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stronglens_calibration.datasets import NpyDataset
+from stronglens_calibration.gates.arc_suppression import suppress_arcs
+from stronglens_calibration.gates.data_gates import GateConfig, failure_message, run_data_gates
+from stronglens_calibration.stamps.geometry import radius_map
+from stronglens_calibration.stamps.statistics import stamp_statistics
+
+PARAMS = {
+    "enforce": True,
+    "seed": 3,
+    "split": "train",
+    "max_per_class": 1800,
+    "core_radius_px": 1.5,
+    "diagnostic_core_radius_px": 4.0,
+    "diagnostic_max_per_class": 500,
+    "diagnostic_logistic_C": 0.01,
+    "arc_annulus_px": [1.5, 26.0],
+    "radial": {"max_radius_px": 40.0, "bin_width_px": 2.0},
+    "folds": 5,
+    "n_bootstrap": 100,
+    "logistic_C": 1.0,
+    "thresholds": {
+        "max_abs_cohens_d": 0.1,
+        "core_auc": 0.55,
+        "core_ratio": [0.95, 1.05],
+        "radial_auc": 0.60,
+        "arc_suppressed_mean_p": 0.3,
+    },
+}
+SIZE = 91  # smaller than the survey's 101 to keep the test light; the gates only need r <= 45
+
+
+def _world(tmp_path, n=3000, plant=None, seed=0):
+    """A store of galaxies + sky noise; ``plant(stamps, is_positive, rng)`` edits it."""
+    rng = np.random.default_rng(seed)
+    label = (np.arange(n) % 3 == 0).astype(np.int8)
+    r = radius_map(SIZE)
+    flux = rng.lognormal(0.5, 0.3, n)
+    colour = np.array([0.3, 1.0, 1.6])
+    galaxy = np.exp(-7.67 * ((r / 4.0) ** 0.25 - 1)).astype(np.float32)
+    galaxy /= galaxy.sum()
+    stamps = (flux[:, None, None, None] * colour[None, :, None, None] * galaxy).astype(np.float32)
+    stamps += (
+        rng.normal(0, 1, stamps.shape).astype(np.float32)
+        * np.array([0.0018, 0.0026, 0.0083], dtype=np.float32)[None, :, None, None]
+    )
+    if plant is not None:
+        plant(stamps, label == 1, rng)
+    path = tmp_path / "part-00000.npy"
+    np.save(path, stamps)
+    stats = pd.DataFrame(stamp_statistics(stamps, 1.5, (32.0, 45.0)))
+    objects = pd.DataFrame(
+        {
+            "object_id": [f"o{i}" for i in range(n)],
+            "label": label,
+            "split": "train",
+            "cutout_ok": True,
+            "sample_weight": np.float32(1.0),
+            "shard": 0,
+            "offset": np.arange(n),
+            "tier": np.where(label == 1, "A", ""),
+        }
+    )
+    objects = pd.concat([objects, stats], axis=1)
+    return objects, {"part-00000": NpyDataset(str(path)).load}
+
+
+def _run(tmp_path, plant=None, **kw):
+    objects, stamps = _world(tmp_path, plant=plant, **kw)
+    return run_data_gates(objects, stamps, GateConfig.from_params(PARAMS))
+
+
+def test_null_data_pass_and_the_core_auc_interval_covers_one_half(tmp_path):
+    report = _run(tmp_path)
+    assert report["passed"], failure_message(report)
+    core = report["gates"]["gate_1_6_core_only"]
+    assert core["ci_low"] <= 0.5 <= core["ci_high"]
+    assert report["n_positive"] == 1000
+    assert report["n_negative"] == 1800  # max_per_class: a stratified draw, not the first rows
+
+
+def test_bright_cores_fail_gates_1_6_and_1_8(tmp_path):
+    def brighter_core(stamps, pos, rng):
+        r = radius_map(SIZE)
+        core = r < 3
+        block = stamps[pos]
+        block[:, :, core] *= 1.64
+        stamps[pos] = block
+
+    report = _run(tmp_path, brighter_core)
+    assert not report["gates"]["gate_1_6_core_only"]["passed"]
+    assert not report["gates"]["gate_1_8_core_brightness"]["passed"]
+    assert report["gates"]["gate_1_8_core_brightness"]["value"] > 1.3
+    assert "gate_1_6_core_only" in failure_message(report)
+
+
+def test_a_colour_offset_only_in_the_core_fails_gate_1_6_not_1_8(tmp_path):
+    def blue_core(stamps, pos, rng):
+        r = radius_map(SIZE)
+        block = stamps[pos]
+        core_g = block[:, 0, r < 1.5]
+        block[:, 0, r < 1.5] = core_g + 0.004  # bluer core, g band only (2 sigma of sky)
+        stamps[pos] = block
+
+    report = _run(tmp_path, blue_core)
+    assert not report["gates"]["gate_1_6_core_only"]["passed"]
+    assert report["gates"]["gate_1_8_core_brightness"]["passed"]  # r band untouched
+
+
+def test_a_noise_level_difference_fails_gate_1_5(tmp_path):
+    def noisier(stamps, pos, rng):
+        extra = rng.normal(0, 1, stamps[pos].shape).astype(np.float32)
+        stamps[pos] += extra * np.array([0.0018, 0.0026, 0.0083], dtype=np.float32)[:, None, None]
+
+    report = _run(tmp_path, noisier)
+    gate = report["gates"]["gate_1_5_normalisation"]
+    assert not gate["passed"]
+    assert abs(gate["cohens_d"]["annulus_mad_r"]) > 1.0
+
+
+def test_too_few_objects_is_a_clear_error(tmp_path):
+    objects, stamps = _world(tmp_path, n=12)
+    with pytest.raises(ValueError, match="folds"):
+        run_data_gates(objects, stamps, GateConfig.from_params(PARAMS))
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "match"),
+    [
+        (("folds",), 1, "shortcut_gates.folds"),
+        (("thresholds", "core_auc"), 0.3, "shortcut_gates.thresholds.core_auc"),
+        (("split",), "holdout", "shortcut_gates.split"),
+        (("radial", "max_radius_px"), 20.0, "max_radius_px"),
+    ],
+)
+def test_bad_parameters_name_themselves(path, value, match):
+    import copy
+
+    params = copy.deepcopy(PARAMS)
+    target = params
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ValueError, match=match):
+        GateConfig.from_params(params)
+
+
+def test_arc_suppression_removes_a_ring_and_keeps_the_noise_level():
+    rng = np.random.default_rng(0)
+    r = radius_map(SIZE)
+    lens = 0.02 * np.exp(-r / 20.0)
+    c = SIZE // 2
+    yy, xx = np.indices(r.shape)
+    angle = np.arctan2(yy - c, xx - c)
+    # an arc: a quarter of a ring at 8 px (arcs never fill the ring)
+    ring = 0.05 * np.exp(-0.5 * ((r - 8.0) / 1.0) ** 2) * (np.abs(angle) < np.pi / 4)
+    sigma = 0.003
+    stamps = np.stack([lens + ring + rng.normal(0, sigma, r.shape) for _ in range(3)])[None]
+    stamps = stamps.astype(np.float32)
+    out = suppress_arcs(stamps, (4.0, 13.0), (32.0, 45.0), np.random.default_rng(1))
+    annulus = (r >= 4) & (r < 13)
+    arc = ring > 0.005
+    excess = (out[0, 1] - lens)[arc].sum()
+    assert abs(excess) < 0.1 * ring[arc].sum()  # the arc's light is gone
+    noise = (out[0, 1] - lens)[annulus & ~arc]
+    assert np.std(noise) == pytest.approx(sigma, rel=0.25)  # the noise level is kept
+    np.testing.assert_array_equal(out[0, :, ~annulus], stamps[0, :, ~annulus])
+
+
+def test_fast_bootstrap_auc_equals_sklearn():
+    from sklearn.metrics import roc_auc_score
+
+    from stronglens_calibration.gates.statistics import BootstrapAUC
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 500)
+    s = np.round(rng.normal(size=500) + 0.5 * y, 1)  # ties included
+    w = rng.uniform(0.5, 2, 500)
+    m = rng.integers(0, 3, 500).astype(float)
+    auc = BootstrapAUC(y, s, w)
+    assert auc() == pytest.approx(roc_auc_score(y, s, sample_weight=w))
+    assert auc(m) == pytest.approx(roc_auc_score(y, s, sample_weight=w * m))
+
+
+def test_gaussian_rank_scaler_matches_sklearn_quantile_transformer():
+    from sklearn.preprocessing import QuantileTransformer
+
+    from stronglens_calibration.gates.statistics import GaussianRankScaler
+
+    rng = np.random.default_rng(1)
+    x = np.column_stack([rng.lognormal(size=400), np.round(rng.normal(size=400), 1)])
+    test = np.column_stack([rng.lognormal(size=50), rng.normal(size=50)])
+    ours = GaussianRankScaler(100).fit(x).transform(test)
+    theirs = (
+        QuantileTransformer(n_quantiles=100, output_distribution="normal").fit(x).transform(test)
+    )
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)
