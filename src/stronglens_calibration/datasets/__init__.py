@@ -4,6 +4,7 @@ from stronglens_calibration.datasets.binary_file import BinaryFileDataset
 from stronglens_calibration.datasets.fits_table import FITSTable, FITSTableDataset
 from stronglens_calibration.datasets.npy_file import NpyDataset
 from stronglens_calibration.datasets.streamed_partitions import StreamedPartitionedDataset
+from stronglens_calibration.datasets.torch_model import TorchArtifactDataset
 
 __all__ = [
     "BinaryFileDataset",
@@ -11,4 +12,5 @@ __all__ = [
     "FITSTableDataset",
     "NpyDataset",
     "StreamedPartitionedDataset",
+    "TorchArtifactDataset",
 ]

@@ -10,6 +10,7 @@ import matplotlib.figure
 import numpy as np
 import pandas as pd
 
+from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.gates.data_gates import (
     GateConfig,
     failure_message,
@@ -138,3 +139,81 @@ def plot_gate_diagnostics(
     ax1.set_title("shortcut gates " + ("passed" if report["passed"] else "FAILED"), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def measure_model_gate(
+    lens_finder: dict,
+    objects_split: pd.DataFrame,
+    stamps: dict[str, Callable[[], np.ndarray]],
+    params: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+    """Gate 1.7: validation positives with their arcs suppressed should no longer look
+    like lenses (mean probability below the threshold).
+
+    Returns
+    -------
+    report : dict
+        ``value`` (mean probability after suppression), ``ci_low``, ``ci_high``,
+        ``threshold``, ``passed``, ``mean_p_before``, ``n_positive``.
+    metrics : dict
+        ``gate_1_7_arc_suppressed_mean_p`` for MLflow.
+    """
+    import torch
+
+    from stronglens_calibration.gates.arc_suppression import suppress_arcs
+    from stronglens_calibration.models.artifact import from_artifact
+    from stronglens_calibration.models.data import StampDataset
+
+    p = ParamReader(params, "shortcut_gates")
+    threshold = p.section("thresholds").number("arc_suppressed_mean_p", low=0, high=1)
+    annulus = p.interval("arc_annulus_px", low=0)
+    noise = p.interval("noise_annulus_px", low=0)
+    seed = p.integer("seed")
+    model, pre = from_artifact(lens_finder)
+    val = StampDataset(objects_split[objects_split["label"] == 1], stamps, ("val",), pre)
+    if len(val) == 0:
+        raise ValueError("gate 1.7 needs validation positives; the val split has none")
+    rows = val.table
+    raw = np.stack([np.asarray(val._shard(int(r.shard))[int(r.offset)]) for r in rows.itertuples()])
+    median = rows[[f"annulus_median_{b}" for b in "grz"]].to_numpy(np.float32)
+    mad = rows[[f"annulus_mad_{b}" for b in "grz"]].to_numpy(np.float32)
+    suppressed = suppress_arcs(raw, annulus, noise, np.random.default_rng(seed))
+
+    def probabilities(stamps_raw: np.ndarray) -> np.ndarray:
+        x = np.nan_to_num(pre(stamps_raw, median, mad))
+        with torch.no_grad():
+            return torch.sigmoid(model(torch.from_numpy(x))).numpy()
+
+    before, after = probabilities(raw), probabilities(suppressed)
+    value = float(after.mean())
+    rng = np.random.default_rng(seed)
+    boots = [
+        after[rng.integers(0, len(after), len(after))].mean()
+        for _ in range(p.integer("n_bootstrap", low=10))
+    ]
+    ci = (float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5)))
+    report = {
+        "gate_1_7_arc_suppressed": {
+            "value": value,
+            "ci_low": ci[0],
+            "ci_high": ci[1],
+            "threshold": threshold,
+            "passed": bool(value < threshold),
+            "mean_p_before": float(before.mean()),
+            "arc_annulus_px": list(annulus),
+        },
+        "n_positive": int(len(after)),
+        "split": "val",
+        "passed": bool(value < threshold),
+    }
+    logger.info(
+        "gate_1_7_arc_suppressed: mean p %.3f -> %.3f [%.3f, %.3f] threshold %s -> %s",
+        before.mean(),
+        value,
+        ci[0],
+        ci[1],
+        threshold,
+        "pass" if value < threshold else "FAIL",
+    )
+    metrics = {"gate_1_7_arc_suppressed_mean_p": {"value": value, "step": 0}}
+    return report, metrics

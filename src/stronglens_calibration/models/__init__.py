@@ -1,0 +1,1 @@
+"""Kedro-free torch models: networks, preprocessing, the stamp-store dataset, training."""
