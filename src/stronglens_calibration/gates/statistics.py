@@ -136,21 +136,13 @@ class BootstrapAUC:
 def bootstrap_auc(
     labels: np.ndarray, scores: np.ndarray, weights: np.ndarray, n_boot: int, seed: int
 ) -> tuple[float, float]:
-    """95 % interval of the weighted AUC over class-stratified resamples."""
+    """95 % interval of the weighted AUC over class-stratified resamples (a resample is a
+    set of multiplicities, so the scores are sorted once)."""
     auc = BootstrapAUC(labels, scores, weights)
-    rng = np.random.default_rng(seed)
-    labels = np.asarray(labels).astype(int)
-    groups = [np.flatnonzero(labels == k) for k in (0, 1)]
-    values = []
-    for _ in range(n_boot):
-        idx = np.concatenate([rng.choice(g, g.size, replace=True) for g in groups])
-        v = auc(np.bincount(idx, minlength=len(labels)).astype(np.float64))
-        if np.isfinite(v):
-            values.append(v)
-    if not values:
-        return float("nan"), float("nan")
-    lo, hi = np.percentile(values, [2.5, 97.5])
-    return float(lo), float(hi)
+    n = len(labels)
+    return bootstrap(
+        lambda idx: auc(np.bincount(idx, minlength=n).astype(np.float64)), labels, n_boot, seed
+    )
 
 
 def bootstrap(statistic, labels: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:

@@ -161,6 +161,7 @@ def measure_model_gate(
     import torch
 
     from stronglens_calibration.gates.arc_suppression import suppress_arcs
+    from stronglens_calibration.gates.statistics import bootstrap
     from stronglens_calibration.models.artifact import from_artifact
     from stronglens_calibration.models.data import StampDataset
 
@@ -186,12 +187,12 @@ def measure_model_gate(
 
     before, after = probabilities(raw), probabilities(suppressed)
     value = float(after.mean())
-    rng = np.random.default_rng(seed)
-    boots = [
-        after[rng.integers(0, len(after), len(after))].mean()
-        for _ in range(p.integer("n_bootstrap", low=10))
-    ]
-    ci = (float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5)))
+    ci = bootstrap(
+        lambda i: float(after[i].mean()),
+        np.ones(len(after), dtype=int),
+        p.integer("n_bootstrap", low=10),
+        seed,
+    )
     report = {
         "gate_1_7_arc_suppressed": {
             "value": value,
