@@ -2,6 +2,10 @@
 
 from kedro.config import OmegaConfigLoader
 
+from stronglens_calibration.tracking.hooks import MlflowTagsHook
+
+HOOKS = (MlflowTagsHook(),)
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

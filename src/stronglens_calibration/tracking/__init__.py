@@ -1,0 +1,1 @@
+"""MLflow bookkeeping that kedro-mlflow does not do by itself."""

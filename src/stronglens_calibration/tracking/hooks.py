@@ -1,0 +1,73 @@
+"""Tags every MLflow run with the code version, the data root and the object table."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from kedro.framework.hooks import hook_impl
+
+logger = logging.getLogger(__name__)
+
+#: Object tables whose content fingerprint is recorded as a tag when saved.
+FINGERPRINTED = ("objects_ingested", "objects_qc", "objects_split")
+
+
+def git_commit(path: Path) -> str:
+    """The checked-out commit (with ``-dirty`` when the tree has changes), or ``unknown``."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=path,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=path,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def table_fingerprint(table: pd.DataFrame) -> str:
+    """sha256 (first 16 hex digits) of a table's content, independent of its row order."""
+    hashed = pd.util.hash_pandas_object(table.sort_values("object_id"), index=False)
+    digest = hashlib.sha256(hashed.to_numpy().tobytes())
+    digest.update(",".join(map(str, table.columns)).encode())
+    return digest.hexdigest()[:16]
+
+
+def _set_tags(tags: dict[str, str]) -> None:
+    import mlflow
+
+    if mlflow.active_run() is not None:
+        mlflow.set_tags(tags)
+
+
+class MlflowTagsHook:
+    """``git_commit`` and ``data_root`` at the start of a run (after kedro-mlflow opened
+    it), ``fingerprint.<table>`` whenever an object table is saved."""
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        root = Path(run_params.get("project_path") or ".")
+        runtime = run_params.get("runtime_params") or {}
+        data_root = runtime.get("data_root", "data")
+        _set_tags({"git_commit": git_commit(root), "data_root": str(data_root)})
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        if dataset_name in FINGERPRINTED and isinstance(data, pd.DataFrame):
+            _set_tags({f"fingerprint.{dataset_name}": table_fingerprint(data)})

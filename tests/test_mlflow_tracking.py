@@ -1,0 +1,90 @@
+"""Two `kedro run`s with different parameters are both in MLflow, with their gate metrics,
+parameters and tags."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+SMALL = (
+    "mock_survey.n_positives=60,mock_survey.n_workers=1,ingest.cutouts.n_workers=1,"
+    "quality.n_workers=1,shortcut_gates.enforce=false,shortcut_gates.n_bootstrap=50"
+)
+FLOW = "ingest,quality,split,shortcut_gates"
+
+
+def _kedro(project: Path, *args: str) -> None:
+    env = dict(os.environ, KEDRO_DISABLE_TELEMETRY="true", MPLBACKEND="Agg")
+    kedro = Path(sys.executable).with_name("kedro")
+    result = subprocess.run(
+        [str(kedro), *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+@pytest.mark.slow
+def test_two_runs_are_compared_on_their_gate_metrics(tmp_path):
+    import mlflow
+
+    project = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_ROOT,
+        project,
+        ignore=shutil.ignore_patterns(
+            ".venv",
+            "data",
+            "build",
+            "mlflow.db",
+            "mlruns",
+            ".git",
+            "__pycache__",
+            ".pytest_cache",
+            ".ruff_cache",
+        ),
+    )
+    for layer in ("01_raw", "08_reporting"):
+        (project / "data" / layer).mkdir(parents=True)
+    _kedro(project, "run", "--pipeline", "mock_survey", "--params", SMALL)  # older option
+    _kedro(project, "run", "--pipelines", FLOW, "--params", SMALL + ",split.matching.method=none")
+    _kedro(
+        project, "run", "--pipelines", FLOW, "--params", SMALL + ",split.matching.method=reweight"
+    )
+
+    client = mlflow.tracking.MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("stronglens_calibration")
+    runs = client.search_runs([experiment.experiment_id], order_by=["start_time ASC"])
+    flow_runs = [r for r in runs if "gate_1_6_core_auc" in r.data.metrics]
+    assert len(flow_runs) == 2
+    methods = [r.data.params.get("split.matching.method") for r in flow_runs]
+    assert methods == ["none", "reweight"]
+    for run in flow_runs:
+        for metric in (
+            "gate_1_5_max_abs_cohens_d",
+            "gate_1_6_core_auc",
+            "gate_1_8_core_ratio",
+            "gate_radial_auc",
+            "gates_passed",
+        ):
+            assert metric in run.data.metrics, metric
+        assert run.data.tags["data_root"] == "data"
+        assert "git_commit" in run.data.tags
+        assert len(run.data.tags["fingerprint.objects_split"]) == 16
+    # the same data, split the same way: the tables differ only in sample_weight
+    a, b = (r.data.tags["fingerprint.objects_split"] for r in flow_runs)
+    assert a != b
+    assert not any(
+        "secret" in k.lower() or "credential" in k.lower() for r in flow_runs for k in r.data.params
+    )
