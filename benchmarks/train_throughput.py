@@ -90,7 +90,7 @@ def main(n: int = 3000) -> None:
         f"({torch.get_num_threads()} threads)"
     )
     print(
-        f"training, real loader (memory-mapped store, 2 workers, augmentation): "
+        f"training, real loader (memory-mapped store, {WORKERS} workers, augmentation): "
         f"{t_loader:,.0f} stamps/s"
     )
     print(f"training, tensors in memory: {t_memory:,.0f} stamps/s")

@@ -87,3 +87,45 @@ def small_parameters(project_parameters: dict[str, Any], mock_params: dict[str, 
     params["ingest"]["cutouts"]["shard_size"] = 16
     params["quality"]["n_workers"] = 1
     return params
+
+
+def copy_project(destination: Path) -> Path:
+    """A copy of the project (conf, src, pyproject...) without data, caches or history,
+    for tests that run the ``kedro`` command line."""
+    import shutil
+
+    shutil.copytree(
+        PROJECT_ROOT,
+        destination,
+        ignore=shutil.ignore_patterns(
+            ".venv",
+            "data",
+            "build",
+            "mlflow.db",
+            "mlruns",
+            ".git",
+            "__pycache__",
+            ".pytest_cache",
+            ".ruff_cache",
+        ),
+    )
+    return destination
+
+
+def kedro_cli(project: Path, *args: str, timeout: int = 600):
+    """Run ``kedro <args>`` in ``project`` with telemetry off; the completed process."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, KEDRO_DISABLE_TELEMETRY="true", MPLBACKEND="Agg")
+    kedro = Path(sys.executable).with_name("kedro")
+    return subprocess.run(
+        [str(kedro), *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -3,15 +3,11 @@ parameters and tags."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import copy_project, kedro_cli
 
 SMALL = (
     "mock_survey.n_positives=60,mock_survey.n_workers=1,ingest.cutouts.n_workers=1,"
@@ -21,17 +17,7 @@ FLOW = "ingest,quality,split,shortcut_gates"
 
 
 def _kedro(project: Path, *args: str) -> None:
-    env = dict(os.environ, KEDRO_DISABLE_TELEMETRY="true", MPLBACKEND="Agg")
-    kedro = Path(sys.executable).with_name("kedro")
-    result = subprocess.run(
-        [str(kedro), *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = kedro_cli(project, *args)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
 
@@ -39,22 +25,7 @@ def _kedro(project: Path, *args: str) -> None:
 def test_two_runs_are_compared_on_their_gate_metrics(tmp_path):
     import mlflow
 
-    project = tmp_path / "project"
-    shutil.copytree(
-        PROJECT_ROOT,
-        project,
-        ignore=shutil.ignore_patterns(
-            ".venv",
-            "data",
-            "build",
-            "mlflow.db",
-            "mlruns",
-            ".git",
-            "__pycache__",
-            ".pytest_cache",
-            ".ruff_cache",
-        ),
-    )
+    project = copy_project(tmp_path / "project")
     for layer in ("01_raw", "08_reporting"):
         (project / "data" / layer).mkdir(parents=True)
     _kedro(project, "run", "--pipeline", "mock_survey", "--params", SMALL)  # older option
