@@ -271,18 +271,32 @@ def _hard_quotas(n_pos: int, cfg: SelectionConfig) -> dict[str, int]:
     return _allocate(n_hard, dict.fromkeys(HARD_CONFUSER_CATEGORIES, 1.0))
 
 
-def _removed_by_cuts(
+def _positive_cut_failures(
     pos: pd.DataFrame, pos_phot: dict[int, dict[str, Any]], cfg: SelectionConfig
-) -> np.ndarray:
-    """Which positives the cuts remove (only those with photometry can be removed)."""
-    removed = np.zeros(len(pos), dtype=bool)
-    if not cfg.apply_cuts_to_positives or not pos_phot:
-        return removed
+) -> dict[str, np.ndarray]:
+    """Per cut, which positives fail it (``(len(pos),)`` bool); only positives with
+    photometry can fail."""
+    if not pos_phot:
+        return {}
     keys = sorted(pos_phot)
     known = pd.DataFrame([pos_phot[k] for k in keys])
     fails = cfg.cuts.failures(known, pos["dec"].to_numpy()[keys])
-    removed[keys] = np.any(list(fails.values()), axis=0)
-    return removed
+    out = {}
+    for cut, bad in fails.items():
+        full = np.zeros(len(pos), dtype=bool)
+        full[np.asarray(keys)[bad]] = True
+        out[cut] = full
+    return out
+
+
+def _removed_by_cuts(
+    pos: pd.DataFrame, pos_phot: dict[int, dict[str, Any]], cfg: SelectionConfig
+) -> np.ndarray:
+    """Which positives the cuts remove (none unless ``apply_cuts_to_positives``)."""
+    fails = _positive_cut_failures(pos, pos_phot, cfg)
+    if not cfg.apply_cuts_to_positives or not fails:
+        return np.zeros(len(pos), dtype=bool)
+    return np.any(list(fails.values()), axis=0)
 
 
 def _quotas(
@@ -315,20 +329,10 @@ def _finish(
     phot = pd.DataFrame([pos_phot.get(k, {}) for k in range(len(pos))], index=pos.index)
     pos = pd.concat([pos, phot], axis=1)
     pos["has_photometry"] = np.isfinite(best_sep)
-    pos_cut_counts: Counter[str] = Counter()
-    removed = np.zeros(len(pos), dtype=bool)
-    reasons = np.full(len(pos), "", dtype=object)
-    known = pos["has_photometry"].to_numpy()
-    if known.any():
-        kp = pos[known].reset_index(drop=True)
-        fails = cfg.cuts.failures(kp, kp["dec"].to_numpy())
-        rows = np.flatnonzero(known)
-        for cut, bad in fails.items():
-            pos_cut_counts[cut] += int(bad.sum())
-            if cfg.apply_cuts_to_positives:
-                removed[rows[bad]] = True
-                for r in rows[bad]:
-                    reasons[r] = (reasons[r] + "+" if reasons[r] else "") + cut
+    fails = _positive_cut_failures(pos, pos_phot, cfg)
+    pos_cut_counts = {cut: int(bad.sum()) for cut, bad in fails.items()}
+    removed = _removed_by_cuts(pos, pos_phot, cfg)
+    reasons = ["+".join(cut for cut, bad in fails.items() if bad[r]) for r in range(len(pos))]
     quarantine_rows = []
     for r in np.flatnonzero(removed):
         rec = pos.iloc[r]

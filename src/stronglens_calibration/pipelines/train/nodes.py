@@ -62,16 +62,11 @@ def train_lens_finder(
         logger.warning("training although a data gate failed (shortcut_gates.enforce: false)")
     cfg, pre = training_config(params)
     p = ParamReader(params, "train")
-    sizes = objects_split.loc[objects_split["cutout_ok"], "shard"]
-    if sizes.empty:
-        raise ValueError("no usable object to train on")
+    if not objects_split["cutout_ok"].any():
+        raise ValueError("no usable object to train on (no cutout_ok row)")
     train = StampDataset(objects_split, stamps, ("train",), pre, augment=True, seed=cfg.seed)
-    val = StampDataset(objects_split, stamps, ("val",), pre, augment=False)
-    sample = train.stamp(0)
-    if sample.shape[-1] != pre.crop:
-        raise ValueError(
-            f"stamps give {sample.shape[-1]}-pixel inputs, the model expects {pre.crop}"
-        )
+    val = StampDataset(objects_split, stamps, ("val",), pre)
+    train.stamp(0)  # a store whose stamps are smaller than the input stops here, named
     device = select_device(str(p.raw("device")))
     logger.info(
         "training %s on %s: %d train (%d lenses), %d val objects",
