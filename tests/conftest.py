@@ -47,7 +47,7 @@ def project_catalog(data_root: Path, parameters: dict[str, Any]):
         # MLflow datasets log to the tracking server; tests keep them in memory
         if not str(entry.get("type", "")).startswith("kedro_mlflow")
     }
-    catalog = DataCatalog.from_config(config)
+    catalog = DataCatalog.from_config(config, credentials=dict(loader["credentials"]))
     for key, value in parameters.items():
         catalog[f"params:{key}"] = MemoryDataset(copy.deepcopy(value), copy_mode="assign")
     return catalog
@@ -58,11 +58,13 @@ def run_pipelines(names: list[str], data_root: Path, parameters: dict[str, Any])
     from kedro.runner import SequentialRunner
 
     from stronglens_calibration.pipelines import (
+        evaluate,
         ingest,
         mock_survey,
         quality,
         shortcut_gates,
         split,
+        train,
     )
 
     registry = {
@@ -71,6 +73,8 @@ def run_pipelines(names: list[str], data_root: Path, parameters: dict[str, Any])
         "quality": quality,
         "split": split,
         "shortcut_gates": shortcut_gates,
+        "train": train,
+        "evaluate": evaluate,
     }
     for name in names:
         SequentialRunner().run(

@@ -53,9 +53,41 @@ def test_two_runs_are_compared_on_their_gate_metrics(tmp_path):
         assert run.data.tags["data_root"] == "data"
         assert "git_commit" in run.data.tags
         assert len(run.data.tags["fingerprint.objects_split"]) == 16
+        figures = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "figures")}
+        reports = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "reports")}
+        assert {"split_sky_map.png", "gate_diagnostics.png"} <= figures
+        assert {"gate_report.json", "split_report.json", "quality_report.json"} <= reports
     # the same data, split the same way: the tables differ only in sample_weight
     a, b = (r.data.tags["fingerprint.objects_split"] for r in flow_runs)
     assert a != b
     assert not any(
         "secret" in k.lower() or "credential" in k.lower() for r in flow_runs for k in r.data.params
     )
+
+    # evaluate (with an untrained model: the tracking, not the model, is under test)
+    _plant_untrained_model(project / "data/06_models/lens_finder.pt")
+    _kedro(project, "run", "--pipelines", "evaluate", "--params", EVALUATE_SMALL)
+    run = client.search_runs([experiment.experiment_id], order_by=["start_time DESC"])[0]
+    for metric in ("evaluate.auc", "evaluate.tpr0", "evaluate.temperature", "evaluate.ece_after"):
+        assert metric in run.data.metrics, metric
+    figures = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "figures")}
+    assert {"roc_curve.png", "reliability_diagram.png", "completeness_map.png"} <= figures
+    reports = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "reports")}
+    assert {"evaluation_report.json", "test_candidates.csv", "selection_function.csv"} <= reports
+
+
+EVALUATE_SMALL = (
+    "evaluate.n_bootstrap=50,evaluate.injection.per_cell=1,evaluate.realism.probe_folds=2,"
+    "evaluate.device=cpu"
+)
+
+
+def _plant_untrained_model(path: Path) -> None:
+    from stronglens_calibration.datasets import TorchArtifactDataset
+    from stronglens_calibration.models.artifact import to_artifact
+    from stronglens_calibration.models.networks import build_model
+    from stronglens_calibration.models.preprocessing import Preprocessing
+
+    config = {"architecture": "compact_resnet", "dropout": 0.0, "balance": "sampler"}
+    artifact = to_artifact(build_model("compact_resnet"), config, Preprocessing(20.0, 48))
+    TorchArtifactDataset(str(path)).save(artifact)

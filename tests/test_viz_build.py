@@ -8,8 +8,16 @@ import pytest
 
 from tests.conftest import copy_project, kedro_cli
 
-PIPELINES = {"mock_survey", "ingest", "quality", "split", "shortcut_gates", "train"}
-LAYERS = ["raw", "intermediate", "primary", "model_input", "models", "reporting"]
+PIPELINES = {"mock_survey", "ingest", "quality", "split", "shortcut_gates", "train", "evaluate"}
+LAYERS = [
+    "raw",
+    "intermediate",
+    "primary",
+    "model_input",
+    "models",
+    "model_output",
+    "reporting",
+]
 
 
 @pytest.mark.slow

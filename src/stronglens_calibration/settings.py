@@ -1,12 +1,13 @@
 """Project settings (https://docs.kedro.org/en/stable/kedro_project_setup/settings.html)."""
 
-from kedro.config import OmegaConfigLoader
-
+from stronglens_calibration.config_loader import ProjectConfigLoader
+from stronglens_calibration.preflight import PreflightHook
+from stronglens_calibration.tracking.artifacts import MlflowArtifactsHook
 from stronglens_calibration.tracking.hooks import MlflowTagsHook
 
-HOOKS = (MlflowTagsHook(),)
+HOOKS = (PreflightHook(), MlflowTagsHook(), MlflowArtifactsHook())
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",

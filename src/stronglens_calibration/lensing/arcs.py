@@ -7,12 +7,14 @@ project knows how to make.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from stronglens_calibration.lensing.grid import PixelGrid
-from stronglens_calibration.lensing.mass import Deflector, ray_trace
+from stronglens_calibration.lensing.mass import SIE, Deflector, ExternalShear, ray_trace
+from stronglens_calibration.lensing.photometry import band_fluxes
 from stronglens_calibration.lensing.profiles import Sersic
 from stronglens_calibration.lensing.psf import convolve
 
@@ -82,3 +84,46 @@ def render_arcs(
         raise ValueError("the lensed source falls outside the stamp; move it or enlarge the stamp")
     unit = image / total
     return np.stack([convolve(unit * f, k) for f, k in zip(lensed_flux, psf_kernels, strict=True)])
+
+
+def render_lens_system(
+    system: Mapping[str, Any], grid: PixelGrid, psf_kernels: Sequence[np.ndarray]
+) -> np.ndarray:
+    """g, r, z arcs of one lens system given by named parameters.
+
+    The mock survey's positives and the evaluate pipeline's injections are both rendered
+    here, from rows with the same column names.
+
+    Parameters
+    ----------
+    system : Mapping
+        ``theta_e`` (arcsec), ``mass_q``, ``mass_phi`` (rad), ``gamma1``, ``gamma2``
+        (SIE plus external shear, centred on the stamp); ``src_r_eff`` (arcsec),
+        ``src_n``, ``src_q``, ``src_phi`` (rad), ``src_x``, ``src_y`` (arcsec; the
+        Sersic source); ``lensed_mag_r`` (total lensed r magnitude, AB),
+        ``src_g_minus_r``, ``src_r_minus_z`` (source colours).
+    grid : PixelGrid
+        Stamp geometry and sub-pixel sampling of the arcs.
+    psf_kernels : sequence of numpy.ndarray
+        Unit-sum kernels for g, r, z.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(3, size, size)`` in nanomaggies per pixel, PSF-convolved, noise-free.
+    """
+    mass = [
+        SIE(float(system["theta_e"]), float(system["mass_q"]), float(system["mass_phi"])),
+        ExternalShear(float(system["gamma1"]), float(system["gamma2"])),
+    ]
+    source = Sersic(
+        1.0,
+        float(system["src_r_eff"]),
+        float(system["src_n"]),
+        float(system["src_q"]),
+        float(system["src_phi"]),
+        float(system["src_x"]),
+        float(system["src_y"]),
+    )
+    lensed = band_fluxes(system["lensed_mag_r"], system["src_g_minus_r"], system["src_r_minus_z"])
+    return render_arcs(grid, mass, source, lensed, psf_kernels)

@@ -18,3 +18,10 @@ def nanomaggies_to_mag(flux: np.ndarray | float) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         mag = NANOMAGGY_ZEROPOINT - 2.5 * np.log10(flux)
     return np.where(flux > 0, mag, np.nan)
+
+
+def band_fluxes(mag_r: np.ndarray, g_minus_r: np.ndarray, r_minus_z: np.ndarray) -> np.ndarray:
+    """Fluxes in nanomaggies, shape ``(N, 3)`` in band order g, r, z, from r and colours."""
+    mag_r = np.asarray(mag_r, dtype=np.float64)
+    mags = np.stack([mag_r + g_minus_r, mag_r, mag_r - r_minus_z], axis=-1)
+    return mag_to_nanomaggies(mags)

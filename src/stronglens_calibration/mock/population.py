@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from stronglens_calibration.catalogues.lenscat import select_candidates
-from stronglens_calibration.lensing.photometry import mag_to_nanomaggies
 from stronglens_calibration.mock.config import CONFUSER_KINDS, MockSurveyConfig
 from stronglens_calibration.sky.footprint import in_footprint
 from stronglens_calibration.sky.matching import within_radius
@@ -239,10 +238,3 @@ def draw_population(lenscat: pd.DataFrame, cfg: MockSurveyConfig) -> pd.DataFram
         n_star,
     )
     return table
-
-
-def band_fluxes(mag_r: np.ndarray, g_minus_r: np.ndarray, r_minus_z: np.ndarray) -> np.ndarray:
-    """Fluxes in nanomaggies, shape ``(N, 3)`` in band order g, r, z, from r and colours."""
-    mag_r = np.asarray(mag_r, dtype=np.float64)
-    mags = np.stack([mag_r + g_minus_r, mag_r, mag_r - r_minus_z], axis=-1)
-    return mag_to_nanomaggies(mags)

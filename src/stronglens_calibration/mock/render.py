@@ -8,15 +8,14 @@ from typing import Any
 import numpy as np
 
 from stronglens_calibration import BANDS
-from stronglens_calibration.lensing.arcs import render_arcs
+from stronglens_calibration.lensing.arcs import render_lens_system
 from stronglens_calibration.lensing.grid import PixelGrid
-from stronglens_calibration.lensing.mass import SIE, ExternalShear
 from stronglens_calibration.lensing.noise import add_noise
+from stronglens_calibration.lensing.photometry import band_fluxes
 from stronglens_calibration.lensing.profiles import Gaussian, Sersic
 from stronglens_calibration.lensing.psf import convolve, moffat_kernel
 from stronglens_calibration.mock.config import MockSurveyConfig
 from stronglens_calibration.mock.confusers import ShapedComponent, confuser_components
-from stronglens_calibration.mock.population import band_fluxes
 
 #: Width in arcsec of the narrow Gaussian that stands for a star before the PSF.
 _STAR_SIGMA_ARCSEC = 0.03
@@ -136,22 +135,8 @@ def render_object(row: Mapping[str, Any], cfg: MockSurveyConfig) -> np.ndarray:
     kernels = [moffat_kernel(f, st.pixel_scale, cfg.psf.moffat_beta) for f in fwhm]
     image = np.stack([convolve(image[i], kernels[i]) for i in range(len(BANDS))])
     if row["kind"] == "lens":
-        mass = [
-            SIE(float(row["theta_e"]), float(row["mass_q"]), float(row["mass_phi"])),
-            ExternalShear(float(row["gamma1"]), float(row["gamma2"])),
-        ]
-        source = Sersic(
-            1.0,
-            float(row["src_r_eff"]),
-            float(row["src_n"]),
-            float(row["src_q"]),
-            float(row["src_phi"]),
-            float(row["src_x"]),
-            float(row["src_y"]),
-        )
-        lensed = band_fluxes(row["lensed_mag_r"], row["src_g_minus_r"], row["src_r_minus_z"])
         arc_grid = PixelGrid(st.size, st.pixel_scale, st.arc_oversample)
-        image += render_arcs(arc_grid, mass, source, lensed, kernels)
+        image += render_lens_system(row, arc_grid, kernels)
     keep = [BANDS.index(b) for b in st.bands]
     sigma = cfg.noise.sky_sigma * float(row["depth_factor"])
     stamp = add_noise(image[keep], sigma, cfg.noise.counts_per_nanomaggy, rng)

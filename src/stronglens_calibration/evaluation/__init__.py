@@ -1,0 +1,1 @@
+"""Held-out evaluation: operating points, calibration, injection-recovery, realism."""

@@ -1,0 +1,243 @@
+"""Injection-recovery: lensed arcs from ``lensing/`` added to real non-lens cutouts.
+
+The arcs are the ones the mock survey renders for its positives (ray-traced Sersic
+sources behind an SIE plus external shear, Moffat PSF per band, the source's own shot
+noise), so the selection function is measured with the arcs the project knows how to
+make, and the realism checks say how far those arcs are from real lenses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stronglens_calibration import BANDS, PIXEL_SCALE_ARCSEC
+from stronglens_calibration.checks import ParamReader
+from stronglens_calibration.lensing.arcs import render_lens_system
+from stronglens_calibration.lensing.grid import PixelGrid
+from stronglens_calibration.lensing.noise import add_noise
+from stronglens_calibration.lensing.psf import moffat_kernel
+
+
+@dataclass(frozen=True)
+class InjectionConfig:
+    """Validated ``evaluate.injection`` parameters (angles in arcsec, AB magnitudes).
+
+    Attributes
+    ----------
+    theta_e_edges : tuple of float
+        Einstein-radius bin edges.
+    mag_edges : tuple of float
+        Lensed (observed, total) r-band magnitude bin edges.
+    psf_bins : int
+        Bins of the host's r-band PSF FWHM (equal numbers of hosts); 1 for none.
+    per_cell : int
+        Injections per (theta_E, magnitude, PSF) cell.
+    render_size : int
+        Odd side in pixels of the region the arcs are rendered in (pasted at the centre).
+    oversample : int
+        Sub-samples per pixel and axis for the thin arcs.
+    source_n, source_r_eff, source_q, g_minus_r, r_minus_z : tuple of float
+        Uniform ranges of the source's Sersic index, half-light radius, axis ratio and
+        colours.
+    source_offset_max : float
+        Largest source-plane offset as a fraction of theta_E.
+    mass_q : tuple of float
+        Uniform range of the SIE axis ratio.
+    shear_max : float
+        Largest external-shear amplitude.
+    moffat_beta, g_over_r, z_over_r : float
+        PSF shape and the g and z FWHM relative to r.
+    counts_per_nanomaggy : numpy.ndarray
+        Per band (g, r, z), for the arcs' shot noise.
+    """
+
+    theta_e_edges: tuple[float, ...]
+    mag_edges: tuple[float, ...]
+    psf_bins: int
+    per_cell: int
+    render_size: int
+    oversample: int
+    source_n: tuple[float, float]
+    source_r_eff: tuple[float, float]
+    source_q: tuple[float, float]
+    g_minus_r: tuple[float, float]
+    r_minus_z: tuple[float, float]
+    source_offset_max: float
+    mass_q: tuple[float, float]
+    shear_max: float
+    moffat_beta: float
+    g_over_r: float
+    z_over_r: float
+    counts_per_nanomaggy: np.ndarray
+
+    @classmethod
+    def from_params(
+        cls, params: Mapping[str, Any], path: str = "evaluate.injection"
+    ) -> InjectionConfig:
+        """Read and validate; errors name the parameter."""
+        p = ParamReader(params, path)
+        src = p.section("source")
+        mass = p.section("mass")
+        psf = p.section("psf")
+        edges = {}
+        for key in ("theta_e_bins_arcsec", "lensed_mag_r_bins"):
+            raw = p.raw(key)
+            values = tuple(float(v) for v in raw) if isinstance(raw, list | tuple) else ()
+            if len(values) < 2 or np.any(np.diff(values) <= 0):
+                raise ValueError(
+                    f"parameter '{path}.{key}' must be an increasing list of >= 2 edges, "
+                    f"got {raw!r}"
+                )
+            edges[key] = values
+        if edges["theta_e_bins_arcsec"][0] <= 0:
+            raise ValueError(f"parameter '{path}.theta_e_bins_arcsec' must be positive")
+        size = p.integer("render_size_px", low=9)
+        if size % 2 == 0:
+            raise ValueError(f"parameter '{path}.render_size_px' must be odd, got {size}")
+        return cls(
+            theta_e_edges=edges["theta_e_bins_arcsec"],
+            mag_edges=edges["lensed_mag_r_bins"],
+            psf_bins=p.integer("psf_bins", low=1),
+            per_cell=p.integer("per_cell", low=1),
+            render_size=size,
+            oversample=p.integer("oversample", low=1),
+            source_n=src.interval("sersic_n", low=0.2),
+            source_r_eff=src.interval("r_eff_arcsec", low=0.01),
+            source_q=src.interval("axis_ratio", low=0.05, high=1.0),
+            g_minus_r=src.interval("g_minus_r"),
+            r_minus_z=src.interval("r_minus_z"),
+            source_offset_max=src.number("offset_max", low=0.0, high=1.0),
+            mass_q=mass.interval("axis_ratio", low=0.05, high=1.0),
+            shear_max=mass.number("shear_max", low=0.0, high=0.5),
+            moffat_beta=psf.number("moffat_beta", low=1.01),
+            g_over_r=psf.positive("g_over_r"),
+            z_over_r=psf.positive("z_over_r"),
+            counts_per_nanomaggy=p.per_band("counts_per_nanomaggy", BANDS),
+        )
+
+
+def psf_bin_edges(fwhm: np.ndarray, n_bins: int) -> np.ndarray:
+    """Interior edges putting equal numbers of hosts in each PSF bin (finite FWHM only)."""
+    finite = np.asarray(fwhm, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if n_bins == 1 or finite.size == 0:
+        return np.zeros(0)
+    return np.unique(np.quantile(finite, np.linspace(0, 1, n_bins + 1)[1:-1]))
+
+
+def plan_injections(hosts: pd.DataFrame, cfg: InjectionConfig, seed: int) -> pd.DataFrame:
+    """One row per injection: host, cell and every arc parameter, drawn reproducibly.
+
+    Parameters
+    ----------
+    hosts : pandas.DataFrame
+        Candidate hosts (test-split negatives with usable cutouts): ``object_id``,
+        ``shard``, ``offset``, ``psfsize_r`` (arcsec; NaN gets the median).
+    cfg : InjectionConfig
+        Grid and arc parameter ranges.
+    seed : int
+        Seed of every draw.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``injection_id``, ``host_id``, ``shard``, ``offset``, ``theta_e_bin``,
+        ``mag_bin``, ``psf_bin``, ``theta_e`` (arcsec), ``lensed_mag_r``,
+        ``fwhm_r`` (arcsec), source and mass parameters.
+    """
+    if hosts.empty:
+        raise ValueError("no host for injections: the test split has no usable negative")
+    rng = np.random.default_rng([seed, 7])
+    fwhm = hosts["psfsize_r"].to_numpy(np.float64)
+    fill = np.nanmedian(fwhm) if np.isfinite(fwhm).any() else 1.3
+    fwhm = np.where(np.isfinite(fwhm) & (fwhm > 0), fwhm, fill)
+    edges = psf_bin_edges(fwhm, cfg.psf_bins)
+    host_bin = np.searchsorted(edges, fwhm, side="right")
+    rows = []
+    te, me = cfg.theta_e_edges, cfg.mag_edges
+    for k in range(len(edges) + 1):
+        pool = np.flatnonzero(host_bin == k)
+        if pool.size == 0:
+            continue
+        for i in range(len(te) - 1):
+            for j in range(len(me) - 1):
+                n = cfg.per_cell
+                h = rng.choice(pool, n, replace=pool.size < n)
+                theta_e = rng.uniform(te[i], te[i + 1], n)
+                offset = cfg.source_offset_max * theta_e * np.sqrt(rng.uniform(0, 1, n))
+                angle = rng.uniform(0, 2 * np.pi, n)
+                shear = cfg.shear_max * np.sqrt(rng.uniform(0, 1, n))
+                shear_angle = rng.uniform(0, np.pi, n)
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "host_id": hosts["object_id"].to_numpy()[h],
+                            "shard": hosts["shard"].to_numpy()[h],
+                            "offset": hosts["offset"].to_numpy()[h],
+                            "theta_e_bin": i,
+                            "mag_bin": j,
+                            "psf_bin": k,
+                            "theta_e": theta_e,
+                            "lensed_mag_r": rng.uniform(me[j], me[j + 1], n),
+                            "fwhm_r": fwhm[h],
+                            "mass_q": rng.uniform(*cfg.mass_q, n),
+                            "mass_phi": rng.uniform(0, np.pi, n),
+                            "gamma1": shear * np.cos(2 * shear_angle),
+                            "gamma2": shear * np.sin(2 * shear_angle),
+                            "src_x": offset * np.cos(angle),
+                            "src_y": offset * np.sin(angle),
+                            "src_n": rng.uniform(*cfg.source_n, n),
+                            "src_r_eff": np.exp(rng.uniform(*np.log(cfg.source_r_eff), n)),
+                            "src_q": rng.uniform(*cfg.source_q, n),
+                            "src_phi": rng.uniform(0, np.pi, n),
+                            "src_g_minus_r": rng.uniform(*cfg.g_minus_r, n),
+                            "src_r_minus_z": rng.uniform(*cfg.r_minus_z, n),
+                        }
+                    )
+                )
+    plan = pd.concat(rows, ignore_index=True)
+    plan.insert(0, "injection_id", np.arange(len(plan), dtype=np.int64))
+    return plan
+
+
+def render_injection(
+    row: Mapping[str, Any], host: np.ndarray, cfg: InjectionConfig, seed: int
+) -> np.ndarray:
+    """A host cutout with the arcs of one plan row added (with their shot noise).
+
+    Parameters
+    ----------
+    row : Mapping
+        One row of :func:`plan_injections`.
+    host : numpy.ndarray
+        float32 ``(3, H, W)`` g, r, z cutout in nanomaggies per pixel.
+    cfg : InjectionConfig
+        Rendering parameters.
+    seed : int
+        With ``injection_id``, seeds the shot noise.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(3, H, W)``: the host plus the arcs, centred on the host's centre pixel.
+    """
+    _, h, w = host.shape
+    size = min(cfg.render_size, h - (1 - h % 2))
+    grid = PixelGrid(int(size), PIXEL_SCALE_ARCSEC, cfg.oversample)
+    fwhm_r = float(row["fwhm_r"])
+    kernels = [
+        moffat_kernel(fwhm_r * f, PIXEL_SCALE_ARCSEC, cfg.moffat_beta)
+        for f in (cfg.g_over_r, 1.0, cfg.z_over_r)
+    ]
+    arcs = render_lens_system(row, grid, kernels)
+    rng = np.random.default_rng([seed, int(row["injection_id"]), 11])
+    arcs = add_noise(arcs, np.zeros(len(BANDS)), cfg.counts_per_nanomaggy, rng)
+    out = np.array(host, dtype=np.float32, copy=True)
+    y0, x0 = h // 2 - size // 2, w // 2 - size // 2
+    out[:, y0 : y0 + size, x0 : x0 + size] += arcs
+    return out

@@ -1,0 +1,92 @@
+"""Logs the files of selected datasets as MLflow artifacts as soon as they are saved.
+
+A catalog entry opts in with ``metadata: {mlflow_artifact: <artifact folder>}``. The file
+is read back through the dataset's own filesystem, so figures, reports and the model are
+logged whether the data root is local or on S3 (kedro-mlflow's ``MlflowArtifactDataset``
+passes the dataset path to ``mlflow.log_artifact``, which needs a local file).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+from kedro.io.core import get_filepath_str
+
+logger = logging.getLogger(__name__)
+
+#: The metadata key naming the artifact folder of a dataset.
+ARTIFACT_KEY = "mlflow_artifact"
+
+
+def artifact_folder(dataset: Any) -> str | None:
+    """The artifact folder a dataset asked for, or ``None``."""
+    metadata = getattr(dataset, "metadata", None) or {}
+    folder = metadata.get(ARTIFACT_KEY)
+    return str(folder) if folder else None
+
+
+def dataset_file(dataset: Any) -> tuple[Any, str, str]:
+    """``(filesystem, path, protocol)`` of a single-file dataset's current version.
+
+    Raises
+    ------
+    TypeError
+        For a dataset that is not one file on an fsspec filesystem.
+    """
+    fs = getattr(dataset, "_fs", None)
+    filepath = getattr(dataset, "_filepath", None)
+    if fs is None or filepath is None:
+        raise TypeError(
+            f"{type(dataset).__name__} is not a single file on an fsspec filesystem; it cannot "
+            f"carry metadata '{ARTIFACT_KEY}'"
+        )
+    protocol = getattr(dataset, "_protocol", "file")
+    path = dataset._get_load_path() if getattr(dataset, "_version", None) else filepath
+    return fs, get_filepath_str(PurePosixPath(path), protocol), protocol
+
+
+def log_dataset_file(dataset: Any, folder: str) -> None:
+    """Log the saved file of ``dataset`` under ``folder`` in the active MLflow run."""
+    import mlflow
+
+    fs, path, protocol = dataset_file(dataset)
+    if protocol == "file":
+        mlflow.log_artifact(path, folder)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) / PurePosixPath(path).name
+        fs.get(path, str(local))
+        mlflow.log_artifact(str(local), folder)
+
+
+class MlflowArtifactsHook:
+    """Logs every dataset with ``metadata.mlflow_artifact`` after it is saved."""
+
+    def __init__(self) -> None:
+        self._catalog: Any = None
+
+    @hook_impl
+    def after_catalog_created(self, catalog: Any) -> None:
+        self._catalog = catalog
+        for name in catalog.keys():
+            if name.startswith("params:") or name == "parameters":
+                continue
+            dataset = catalog.get(name)
+            if artifact_folder(dataset):
+                dataset_file(dataset)  # fail at start-up, not after hours of work
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        import mlflow
+
+        if self._catalog is None or mlflow.active_run() is None:
+            return
+        dataset = self._catalog.get(dataset_name)
+        folder = artifact_folder(dataset)
+        if folder:
+            log_dataset_file(dataset, folder)
+            logger.debug("logged %s to MLflow artifacts/%s", dataset_name, folder)

@@ -1,0 +1,184 @@
+"""The evaluate pipeline on a small mock survey: every report key, figures, the candidate
+table, and no train or validation row behind a test metric."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stronglens_calibration.datasets import TorchArtifactDataset
+from stronglens_calibration.models.artifact import to_artifact
+from stronglens_calibration.models.networks import build_model
+from stronglens_calibration.models.preprocessing import Preprocessing
+from stronglens_calibration.pipelines.evaluate import nodes
+from tests.conftest import project_catalog, run_pipelines
+
+REPORT_KEYS = {
+    "auc",
+    "auc_ci_low",
+    "auc_ci_high",
+    "tpr_at_fpr_1e-2",
+    "tpr_at_fpr_1e-3",
+    "tpr0",
+    "tpr10",
+    "recall_tier_a",
+    "recall_tier_b",
+    "ece_before",
+    "ece_after",
+    "temperature",
+    "injection_brightness_ratio",
+    "realism_probe_auc",
+}
+FIGURES = (
+    "roc_curve",
+    "score_histograms",
+    "reliability_diagram",
+    "completeness_map",
+    "candidate_gallery",
+)
+
+
+@pytest.fixture(scope="module")
+def survey(tmp_path_factory, project_parameters):
+    """A small survey through split, an untrained lens finder, evaluation parameters."""
+    root = tmp_path_factory.mktemp("evaluate")
+    params = copy.deepcopy(project_parameters)
+    params["mock_survey"].update(
+        n_positives=60, negatives_per_positive=2.0, n_workers=1, chunk_size=16
+    )
+    params["ingest"]["cutouts"]["n_workers"] = 1
+    params["quality"]["n_workers"] = 1
+    params["split"]["fractions"] = {"train": 0.5, "val": 0.25, "test": 0.25}
+    params["split"]["tolerance"] = 0.2
+    ev = params["evaluate"]
+    ev.update(n_bootstrap=50, device="cpu")
+    ev["injection"].update(
+        per_cell=2, theta_e_bins_arcsec=[1.0, 2.0, 3.0], lensed_mag_r_bins=[20.0, 21.5, 23.0]
+    )
+    ev["realism"]["probe_folds"] = 2
+    ev["gallery"]["n_per_row"] = 4
+    run_pipelines(["mock_survey", "ingest", "quality", "split"], root, params)
+    model = build_model(params["train"]["model"]["architecture"]).eval()
+    pre = Preprocessing(clip=20.0, crop=48)
+    TorchArtifactDataset(str(root / "06_models/lens_finder.pt")).save(
+        to_artifact(
+            model, {"architecture": "compact_resnet", "dropout": 0.0, "balance": "sampler"}, pre
+        )
+    )
+    return root, params
+
+
+@pytest.mark.slow
+def test_evaluate_writes_the_report_figures_and_candidates(survey):
+    root, params = survey
+    run_pipelines(["evaluate"], root, params)
+    report = json.loads((root / "08_reporting/evaluation_report.json").read_text())
+    assert REPORT_KEYS <= set(report)
+    assert report["auc_ci_low"] <= report["auc"] <= report["auc_ci_high"]
+    for tier in ("recall_tier_a", "recall_tier_b"):
+        assert set(report[tier]) == {"p_gt_0.3", "p_gt_0.5", "fpr_1e-2", "fpr_1e-3"}
+        for r in report[tier].values():
+            assert 0 <= r["k"] <= r["n"]
+    objects = pd.read_parquet(root / "05_model_input/objects_split.parquet")
+    test = objects[(objects["split"] == "test") & objects["cutout_ok"]]
+    assert report["n_positive"] == (test["label"] == 1).sum()
+    assert report["n_negative"] == (test["label"] == 0).sum()
+    cats = set(test.loc[test["label"] == 0, "confuser_category"].replace("", "none"))
+    assert set(report["fpr_by_confuser_category"]) == cats
+    assert report["realism"]["realism_probe"]["n_real"] == report["n_positive"]
+    assert "realism_verdict" in report
+    for name in FIGURES:
+        png = root / f"08_reporting/{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    candidates = pd.read_csv(root / "08_reporting/test_candidates.csv")
+    assert set(candidates["object_id"]) == set(test["object_id"])
+    assert candidates["rank"].tolist() == list(range(1, len(candidates) + 1))
+    assert candidates["logit"].is_monotonic_decreasing
+    # survey probabilities are below the sample's: lenses are rarer in the survey
+    assert (candidates["p_survey"] < candidates["p_calibrated"]).all()
+    selection = pd.read_csv(root / "08_reporting/selection_function.csv")
+    assert (selection["n"] == 2).all()  # per_cell in every (PSF, theta_E, magnitude) cell
+    assert selection["completeness"].between(0, 1).all()
+    assert (selection["ci_low"] <= selection["completeness"]).all()
+
+
+class _RecordingShard:
+    """A stamp shard that records every row read from it."""
+
+    def __init__(self, name: str, array: np.ndarray, log: set, poison: set | None = None) -> None:
+        self.name, self.array, self.log, self.poison = name, array, log, poison or set()
+
+    def __getitem__(self, index):
+        self.log.add((self.name, int(index)))
+        if (self.name, int(index)) in self.poison:
+            return np.full_like(self.array[index], 1e3)  # garbage where test metrics must not look
+        return self.array[index]
+
+
+def _recording_stamps(catalog, log, poison=None):
+    return {
+        name: (lambda name=name, load=load: _RecordingShard(name, load(), log, poison))
+        for name, load in catalog.load("stamps").items()
+    }
+
+
+def _rows(objects, splits):
+    from stronglens_calibration.stamps.store import shard_name
+
+    sel = objects[objects["split"].isin(splits) & objects["cutout_ok"]]
+    return {(shard_name(int(s)), int(o)) for s, o in zip(sel["shard"], sel["offset"], strict=True)}
+
+
+@pytest.mark.slow
+def test_test_metrics_read_no_train_or_validation_row(survey):
+    root, params = survey
+    catalog = project_catalog(Path(root), params)
+    objects = catalog.load("objects_split")
+    lens_finder = catalog.load("lens_finder")
+    ev = params["evaluate"]
+    test_rows, other_rows = _rows(objects, ["test"]), _rows(objects, ["train", "val"])
+
+    log: set = set()
+    val_scores = nodes.score_validation(lens_finder, objects, _recording_stamps(catalog, log), ev)
+    assert log and log <= _rows(objects, ["val"])
+    calibration = nodes.fit_calibration(val_scores, objects, ev)
+
+    def test_outputs(objects_in, poison=None):
+        log: set = set()
+        stamps = _recording_stamps(catalog, log, poison)
+        scores = nodes.score_test(lens_finder, objects_in, stamps, ev)
+        metrics, candidates = nodes.evaluate_test(scores, calibration, ev)
+        injections, selection, realism = nodes.measure_selection_function(
+            lens_finder, objects_in, stamps, metrics, ev
+        )
+        nodes.plot_gallery(candidates, objects_in, stamps, ev)
+        return log, metrics, candidates, injections, realism
+
+    log, metrics, candidates, injections, realism = test_outputs(objects)
+    assert log and log <= test_rows
+    assert not log & other_rows
+    # scramble everything train and validation hold: labels, tiers and pixels
+    scrambled = objects.copy()
+    other = scrambled["split"] != "test"
+    scrambled.loc[other, "label"] = 1 - scrambled.loc[other, "label"]
+    scrambled.loc[other, "tier"] = "A"
+    _, metrics2, candidates2, injections2, realism2 = test_outputs(scrambled, poison=other_rows)
+    assert json.dumps(metrics2, sort_keys=True) == json.dumps(metrics, sort_keys=True)
+    pd.testing.assert_frame_equal(candidates2, candidates)
+    pd.testing.assert_frame_equal(injections2, injections)
+    assert realism2 == realism
+
+
+def test_a_bad_parameter_is_named(survey):
+    root, params = survey
+    catalog = project_catalog(Path(root), params)
+    ev = copy.deepcopy(params["evaluate"])
+    ev["survey_prevalence"] = 2.0
+    scores = pd.DataFrame({"logit": [0.1, -1.0], "label": [1, 0], "scored": True})
+    with pytest.raises(ValueError, match="evaluate.survey_prevalence"):
+        nodes.fit_calibration(scores, catalog.load("objects_split"), ev)
