@@ -65,6 +65,7 @@ def make_world(root: Path, n_rows: int, params: dict) -> None:
         {
             "RELEASE": np.full(n, 10000, np.int16),
             "BRICKID": rng.integers(0, 600000, n).astype(np.int32),
+            "BRICKNAME": np.full(n, "0000p000"),
             "OBJID": np.arange(n, dtype=np.int32),
             "TYPE": rng.choice(["DEV", "SER", "EXP", "PSF"], n),
             "RA": ra,

@@ -68,7 +68,10 @@ def check_inputs(names: list[str], catalog: Any) -> int:
     for name in names:
         if name.startswith("params:") or name == "parameters":
             continue
-        location = dataset_location(catalog.get(name))
+        dataset = catalog.get(name)
+        if (getattr(dataset, "metadata", None) or {}).get("optional_input"):
+            continue
+        location = dataset_location(dataset)
         if location is None:
             continue
         fs, path = location

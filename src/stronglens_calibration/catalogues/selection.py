@@ -376,6 +376,8 @@ def _finish(
     objects = pd.concat([kept_pos, negatives], ignore_index=True)
     objects["label"] = objects["label"].astype(np.int8)
     objects = objects.drop(columns=["key"], errors="ignore")
+    if "brickname" in objects:  # positives without photometry have no brick
+        objects["brickname"] = objects["brickname"].fillna("").astype(str)
 
     for row in duplicates:
         quarantine_rows.append(

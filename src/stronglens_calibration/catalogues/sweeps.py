@@ -14,7 +14,7 @@ from stronglens_calibration.lensing.photometry import nanomaggies_to_mag
 
 #: Sweep columns the project reads (Tractor names).
 SWEEP_COLUMNS: tuple[str, ...] = (
-    "RELEASE", "BRICKID", "OBJID", "TYPE", "RA", "DEC",
+    "RELEASE", "BRICKID", "BRICKNAME", "OBJID", "TYPE", "RA", "DEC",
     "FLUX_G", "FLUX_R", "FLUX_Z", "NOBS_G", "NOBS_R", "NOBS_Z", "MASKBITS",
     "SHAPE_R", "SHAPE_E1", "SHAPE_E2", "SERSIC", "PSFSIZE_R", "PSFDEPTH_R",
 )  # fmt: skip
@@ -81,7 +81,8 @@ def photometry(sweep: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``type``, ``mag_g/r/z`` (AB; NaN for non-positive flux), ``nobs_g/r/z``,
         ``maskbits``, ``shape_r`` (arcsec), ``axis_ratio`` (from SHAPE_E1/E2), ``sersic``,
-        ``psfsize_r`` (arcsec), ``psfdepth_r`` (1/nanomaggy^2).
+        ``psfsize_r`` (arcsec), ``psfdepth_r`` (1/nanomaggy^2), ``brickname`` (the brick
+        the object is primary in, for cutouts from coadd bricks).
     """
     missing = [c for c in SWEEP_COLUMNS if c not in sweep.columns]
     if missing:
@@ -98,6 +99,7 @@ def photometry(sweep: pd.DataFrame) -> pd.DataFrame:
     out["sersic"] = sweep["SERSIC"].to_numpy(np.float32)
     out["psfsize_r"] = sweep["PSFSIZE_R"].to_numpy(np.float32)
     out["psfdepth_r"] = sweep["PSFDEPTH_R"].to_numpy(np.float32)
+    out["brickname"] = sweep["BRICKNAME"].astype(str).str.strip().to_numpy()
     return out
 
 

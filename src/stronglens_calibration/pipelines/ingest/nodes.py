@@ -90,7 +90,13 @@ def select_sample(
 def plan_cutouts(
     selection: pd.DataFrame, raw_cutouts: dict[str, Callable[[], bytes]], params: dict[str, Any]
 ) -> pd.DataFrame:
-    """Find each object's cutout (file, parquet row, or the cutout service) and its slot.
+    """Find each object's cutout (file, parquet row, coadd brick or the cutout service) and
+    its slot.
+
+    With ``ingest.bricks.enabled`` an object without a cutout file whose sweep row names
+    a brick is cut from that brick (``cutout_origin`` ``brick``, ``cutout_file``
+    ``brick:<name>``); such objects are placed brick by brick in the store, so that each
+    brick image is opened about once.
 
     Returns
     -------
@@ -110,6 +116,8 @@ def plan_cutouts(
         plan["cutout_file"] == "", "", np.where(plan["cutout_row"] >= 0, "table", "file")
     )
     plan["cutout_error"] = np.where(plan["cutout_file"] == "", "missing file", "")
+    if p.section("bricks").boolean("enabled"):
+        plan = _plan_bricks(plan)
     service = CutoutServiceConfig.from_params(p.raw("cutout_service"), c.integer("stamp_size", 1))
     missing = np.flatnonzero(plan["cutout_file"] == "")
     if service.enabled and missing.size:
@@ -139,6 +147,50 @@ def plan_cutouts(
     return plan
 
 
+def _plan_bricks(plan: pd.DataFrame) -> pd.DataFrame:
+    """Objects without a file but with a brick name are cut from their brick; they go
+    after the others, grouped by brick (a brick then spans at most two shards)."""
+    if "brickname" not in plan:
+        raise ValueError(
+            "ingest.bricks.enabled needs a 'brickname' per object (the sweeps' BRICKNAME)"
+        )
+    from_brick = (plan["cutout_file"] == "") & (plan["brickname"].fillna("") != "")
+    plan.loc[from_brick, "cutout_file"] = "brick:" + plan.loc[from_brick, "brickname"]
+    plan.loc[from_brick, "cutout_origin"] = "brick"
+    plan.loc[from_brick, "cutout_error"] = ""
+    order = np.lexsort((plan["brickname"].fillna("").to_numpy(str), from_brick.to_numpy()))
+    logger.info(
+        "cutouts from coadd bricks: %d objects in %d bricks",
+        from_brick.sum(),
+        plan.loc[from_brick, "brickname"].nunique(),
+    )
+    return plan.iloc[order].reset_index(drop=True)
+
+
+def _cut_from_bricks(
+    rows: pd.DataFrame, bricks: Callable[[str, str], Any], size: int
+) -> tuple[np.ndarray, list[dict[str, str]]]:
+    """Stamps and log entries of brick-sourced rows, each brick opened once."""
+    from stronglens_calibration.stamps.bricks import extract_brick
+
+    stamps = np.full((len(rows), len(BANDS), size, size), np.nan, dtype=np.float32)
+    infos: list[dict[str, str]] = [{} for _ in range(len(rows))]
+    names = rows["brickname"].to_numpy(str)
+    for brick in dict.fromkeys(names):
+        idx = np.flatnonzero(names == brick)
+        out = extract_brick(
+            brick, rows["ra"].to_numpy()[idx], rows["dec"].to_numpy()[idx], bricks, size
+        )
+        stamps[idx] = out.pixels
+        for j, i in enumerate(idx):
+            infos[i] = {
+                "reader": "brick",
+                "bands_present": out.bands_present[j],
+                "cutout_error": out.errors[j],
+            }
+    return stamps, infos
+
+
 class _Sources:
     """Where each planned cutout's bytes come from; parquet tables are read once each."""
 
@@ -165,9 +217,15 @@ class _Sources:
 
 
 def read_cutouts(
-    plan: pd.DataFrame, raw_cutouts: dict[str, Callable[[], bytes]], params: dict[str, Any]
+    plan: pd.DataFrame,
+    raw_cutouts: dict[str, Callable[[], bytes]],
+    coadd_bricks: Callable[[str, str], Any],
+    params: dict[str, Any],
 ) -> Iterator[tuple[dict[str, np.ndarray], dict[str, pd.DataFrame]]]:
     """Decode the cutouts into the stamp store, one shard per step (a generator node).
+
+    Files are decoded by worker processes (the next shard while Kedro writes this one);
+    objects planned from coadd bricks are cut here, each brick image opened once.
 
     Yields
     ------
@@ -186,17 +244,33 @@ def read_cutouts(
     groups = list(slots.groupby("shard", sort=True))
 
     def submit(decoder: CutoutDecoder, rows: pd.DataFrame) -> Callable[[], Any]:
+        files = rows[rows["cutout_origin"] != "brick"]
         located = [
-            sources(k, int(r)) for k, r in zip(rows["cutout_file"], rows["cutout_row"], strict=True)
+            sources(k, int(r))
+            for k, r in zip(files["cutout_file"], files["cutout_row"], strict=True)
         ]
         return decoder.submit([s for s, _ in located], [n for _, n in located])
 
     with CutoutDecoder(c.integer("n_workers", low=1), size) as decoder:
         pending = submit(decoder, groups[0][1]) if groups else None
         for i, (shard, rows) in enumerate(groups):
-            stamps, infos = pending()
-            # the workers decode the next shard while Kedro writes this one
+            decoded, decoded_infos = pending()
+            # the workers decode the next shard while this one is cut and written
             pending = submit(decoder, groups[i + 1][1]) if i + 1 < len(groups) else None
+            from_brick = (rows["cutout_origin"] == "brick").to_numpy()
+            if from_brick.any():
+                stamps = np.empty((len(rows), len(BANDS), size, size), dtype=np.float32)
+                stamps[~from_brick] = decoded
+                stamps[from_brick], brick_infos = _cut_from_bricks(
+                    rows[from_brick], coadd_bricks, size
+                )
+                infos: list[dict[str, str]] = [{}] * len(rows)
+                for j, info in zip(np.flatnonzero(~from_brick), decoded_infos, strict=True):
+                    infos[j] = info
+                for j, info in zip(np.flatnonzero(from_brick), brick_infos, strict=True):
+                    infos[j] = info
+            else:
+                stamps, infos = decoded, decoded_infos
             log = pd.DataFrame(infos)
             log.insert(0, "object_id", rows["object_id"].to_numpy())
             progress.update(len(rows))

@@ -35,7 +35,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 read_cutouts,
-                ["ingest_plan", "raw_cutouts", "params:ingest"],
+                ["ingest_plan", "raw_cutouts", "coadd_bricks", "params:ingest"],
                 ["stamps", "cutout_log"],
                 name="read_cutouts_node",
             ),
