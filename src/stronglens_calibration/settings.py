@@ -2,10 +2,11 @@
 
 from stronglens_calibration.config_loader import ProjectConfigLoader
 from stronglens_calibration.preflight import PreflightHook
+from stronglens_calibration.spark.hooks import SparkHook
 from stronglens_calibration.tracking.artifacts import MlflowArtifactsHook
 from stronglens_calibration.tracking.hooks import MlflowTagsHook
 
-HOOKS = (PreflightHook(), MlflowTagsHook(), MlflowArtifactsHook())
+HOOKS = (SparkHook(), PreflightHook(), MlflowTagsHook(), MlflowArtifactsHook())
 
 CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
@@ -13,5 +14,6 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     "config_patterns": {
         "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
+        "spark": ["spark*", "spark*/**"],
     },
 }

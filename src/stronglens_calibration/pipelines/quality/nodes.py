@@ -41,7 +41,23 @@ def measure_stamps(
     annulus = p.interval("annulus_px", low=0)
     batch = p.integer("batch_size", low=1)
     workers = p.integer("n_workers", low=1)
+    engine = p.choice("engine", ["pandas", "spark"])
     stored = objects[objects["shard"] >= 0]
+    if engine == "spark":
+        from stronglens_calibration.spark.quality import shard_statistics_spark
+        from stronglens_calibration.spark.session import active_session
+
+        missing = sorted({shard_name(int(s)) for s in stored["shard"].unique()} - set(stamps))
+        if missing:
+            raise ValueError(
+                f"stamp store lacks shard(s) {missing} that the object table points at"
+            )
+        start = time.perf_counter()
+        stats = shard_statistics_spark(stored, stamps, size, core, annulus, batch, active_session())
+        logger.info(
+            "quality on Spark: %d stamps in %.1f s", len(stored), time.perf_counter() - start
+        )
+        return stats
     tasks = []
     for shard, rows in stored.groupby("shard", sort=True):
         name = shard_name(int(shard))

@@ -88,8 +88,18 @@ def assign_split(objects: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Data
     radius = o.integer("stamp_size", low=1) / 2 * o.positive("pixel_scale") * np.sqrt(2)
     _check_coordinates(objects)
     table = objects.reset_index(drop=True).copy()
-    table["healpix"] = healpix_nested(table["ra"], table["dec"], nside)
-    table["split"] = assign_splits(table["healpix"].to_numpy(), nside, p.integer("seed"), fractions)
+    if p.choice("engine", ["pandas", "spark"]) == "spark":
+        from stronglens_calibration.spark.session import active_session
+        from stronglens_calibration.spark.split import assign_splits_spark
+
+        assigned = assign_splits_spark(table, nside, p.integer("seed"), fractions, active_session())
+        table["healpix"] = assigned["healpix"].to_numpy()
+        table["split"] = assigned["split"].to_numpy()
+    else:
+        table["healpix"] = healpix_nested(table["ra"], table["dec"], nside)
+        table["split"] = assign_splits(
+            table["healpix"].to_numpy(), nside, p.integer("seed"), fractions
+        )
     overlaps = _resolve_overlaps(table, radius)
     logger.info(
         "split: %s; %d overlap pairs resolved",

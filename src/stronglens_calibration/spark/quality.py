@@ -1,0 +1,87 @@
+"""Stamp statistics on Spark: one ``applyInPandas`` task per shard runs
+:func:`~stronglens_calibration.stamps.quality.shard_statistics`, reading the shard on the
+executor; only the statistics (a few dozen numbers per object) reach the driver."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stronglens_calibration import BANDS
+
+#: Spark types of the statistics columns (numpy dtypes as stamp_statistics returns them).
+_STAT_TYPES: dict[str, str] = {"nan_frac": "float", "inf_count": "int", "nan_in_core": "boolean"}
+for _b in BANDS:
+    _STAT_TYPES |= {
+        f"nan_count_{_b}": "int",
+        f"empty_{_b}": "boolean",
+        f"constant_{_b}": "boolean",
+        f"core_flux_{_b}": "float",
+        f"annulus_median_{_b}": "float",
+        f"annulus_mad_{_b}": "float",
+    }
+
+
+def statistics_schema() -> str:
+    """DDL schema of the rows the executors return."""
+    return "_row long, object_id string, " + ", ".join(f"{k} {v}" for k, v in _STAT_TYPES.items())
+
+
+def shard_statistics_spark(
+    stored: pd.DataFrame,
+    loaders: dict[str, Callable[[], np.ndarray]],
+    stamp_size: int,
+    core_radius_px: float,
+    annulus_px: tuple[float, float],
+    batch_size: int,
+    spark: Any,
+) -> pd.DataFrame:
+    """Statistics of the stamps of ``stored`` (``object_id``, ``shard``, ``offset``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same table, row order and dtypes as the pandas engine (rows in the order of
+        ``stored`` grouped by shard).
+    """
+    from stronglens_calibration.stamps.quality import shard_statistics
+    from stronglens_calibration.stamps.store import shard_name
+
+    order = stored.assign(_shard=stored["shard"].map(lambda s: shard_name(int(s))))
+    order = order.sort_values("shard", kind="stable").reset_index(drop=True)
+    order["_row"] = np.arange(len(order), dtype=np.int64)
+    rows = spark.createDataFrame(order[["_row", "object_id", "_shard", "offset"]])
+    tasks = {name: loaders[name] for name in order["_shard"].unique()}
+
+    def one_shard(pdf: pd.DataFrame) -> pd.DataFrame:
+        pdf = pdf.sort_values("_row")
+        name = str(pdf["_shard"].iloc[0])
+        stats = shard_statistics(
+            name,
+            tasks[name],
+            pdf["offset"].to_numpy(np.int64),
+            pdf["object_id"].tolist(),
+            stamp_size,
+            core_radius_px,
+            annulus_px,
+            batch_size,
+        )
+        stats.insert(0, "_row", pdf["_row"].to_numpy())
+        return stats
+
+    n_shards = max(len(tasks), 1)
+    result = (
+        rows.repartition(n_shards, "_shard")
+        .groupBy("_shard")
+        .applyInPandas(one_shard, statistics_schema())
+        .toPandas()
+    )
+    result = result.sort_values("_row").drop(columns="_row").reset_index(drop=True)
+    for column, kind in _STAT_TYPES.items():
+        result[column] = result[column].astype(
+            {"float": np.float32, "int": np.int32, "boolean": bool}[kind]
+        )
+    return result

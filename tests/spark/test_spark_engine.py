@@ -1,0 +1,101 @@
+"""The Spark engine (`--env spark`, local[2]) gives the pandas engine's tables: the same
+stamp statistics, quality flags, HEALPix pixels, splits and weights."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+
+import pandas as pd
+import pytest
+
+from tests.conftest import copy_project, kedro_cli, run_pipelines
+
+
+@pytest.fixture(scope="module")
+def spark():
+    import shutil as sh
+
+    if sh.which("java") is None:
+        pytest.skip("Spark needs a Java runtime (17+) on PATH")
+    from stronglens_calibration.spark.session import start_session
+
+    session = start_session(
+        {
+            "spark.master": "local[2]",
+            "spark.ui.enabled": False,
+            "spark.sql.execution.arrow.pyspark.enabled": True,
+            "spark.sql.shuffle.partitions": 4,
+        }
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def _sorted(path) -> pd.DataFrame:
+    return pd.read_parquet(path).sort_values("object_id").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory, project_parameters):
+    root = tmp_path_factory.mktemp("spark") / "pandas"
+    params = copy.deepcopy(project_parameters)
+    params["mock_survey"].update(n_positives=40, n_workers=1, chunk_size=16)
+    params["ingest"]["cutouts"].update(n_workers=1, shard_size=32)  # several shards
+    params["quality"]["n_workers"] = 1
+    params["split"]["tolerance"] = 0.5  # a small survey: the fractions are not the point here
+    run_pipelines(["mock_survey", "ingest"], root, params)
+    return root, params
+
+
+@pytest.mark.slow
+def test_quality_and_split_on_spark_equal_the_pandas_engine(ingested, spark, tmp_path):
+    root, params = ingested
+    spark_root = tmp_path / "spark"
+    shutil.copytree(root, spark_root)
+    run_pipelines(["quality", "split"], root, params)
+    spark_params = copy.deepcopy(params)
+    spark_params["quality"]["engine"] = "spark"
+    spark_params["split"]["engine"] = "spark"
+    run_pipelines(["quality", "split"], spark_root, spark_params)
+    for table in (
+        "03_primary/stamp_statistics.parquet",
+        "03_primary/objects_qc.parquet",
+        "03_primary/quarantine.parquet",
+        "05_model_input/objects_split.parquet",
+    ):
+        pd.testing.assert_frame_equal(_sorted(spark_root / table), _sorted(root / table))
+    # row order too, not only content
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(spark_root / "03_primary/stamp_statistics.parquet"),
+        pd.read_parquet(root / "03_primary/stamp_statistics.parquet"),
+    )
+
+
+@pytest.mark.slow
+def test_env_spark_starts_a_session_and_runs_quality_and_split(ingested, tmp_path):
+    root, params = ingested
+    project = copy_project(tmp_path / "project")
+    shutil.copytree(root, project / "data")
+    result = kedro_cli(
+        project,
+        "run",
+        "--env",
+        "spark",
+        "--pipelines",
+        "quality,split",
+        "--params",
+        "quality.n_workers=1,split.tolerance=0.5",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert "quality on Spark" in output
+    assert "Spark" in output and "local[2]" in output
+    reference = tmp_path / "reference"
+    shutil.copytree(root, reference)
+    run_pipelines(["quality", "split"], reference, params)
+    pd.testing.assert_frame_equal(
+        _sorted(project / "data/05_model_input/objects_split.parquet"),
+        _sorted(reference / "05_model_input/objects_split.parquet"),
+    )
