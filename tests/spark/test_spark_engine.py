@@ -1,9 +1,11 @@
 """The Spark engine (`--env spark`, local[2]) gives the pandas engine's tables: the same
-stamp statistics, quality flags, HEALPix pixels, splits and weights."""
+selection from the sweeps, the same stamp bytes, the same stamp statistics, quality
+flags, HEALPix pixels, splits and weights."""
 
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 
 import pandas as pd
@@ -47,6 +49,27 @@ def ingested(tmp_path_factory, project_parameters):
     params["split"]["tolerance"] = 0.5  # a small survey: the fractions are not the point here
     run_pipelines(["mock_survey", "ingest"], root, params)
     return root, params
+
+
+@pytest.mark.slow
+def test_ingest_on_spark_equals_the_pandas_engine(ingested, spark, tmp_path):
+    root, params = ingested
+    spark_root = tmp_path / "spark"
+    shutil.copytree(root / "01_raw", spark_root / "01_raw")
+    spark_params = copy.deepcopy(params)
+    spark_params["ingest"]["engine"] = "spark"
+    run_pipelines(["ingest"], spark_root, spark_params)
+    for table in (
+        "03_primary/objects_ingested.parquet",
+        "02_intermediate/ingest_quarantine.parquet",
+    ):
+        pd.testing.assert_frame_equal(_sorted(spark_root / table), _sorted(root / table))
+    report = json.loads((root / "08_reporting/ingest_report.json").read_text())
+    assert json.loads((spark_root / "08_reporting/ingest_report.json").read_text()) == report
+    shards = sorted((root / "03_primary/stamps").glob("part-*.npy"))
+    assert len(shards) >= 2
+    for shard in shards:
+        assert (spark_root / "03_primary/stamps" / shard.name).read_bytes() == shard.read_bytes()
 
 
 @pytest.mark.slow

@@ -130,6 +130,11 @@ class SmallestKeys:
             rows = rows[~rows[self.id_column].isin(exclude)]
         return rows.head(n).drop(columns="_group")
 
+    def held(self) -> pd.DataFrame:
+        """Every row held, with its ``_group`` column (to be offered to another reservoir)."""
+        self._prune()
+        return self._kept.copy()
+
     def available(self, group: str) -> int:
         """Rows held for a group."""
         return self.counts().get(group, 0)

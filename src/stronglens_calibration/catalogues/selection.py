@@ -122,6 +122,260 @@ class SelectionResult:
     report: dict[str, Any]
 
 
+@dataclass
+class SweepContext:
+    """What every sweep file is scanned against (picklable: shipped to workers).
+
+    Attributes
+    ----------
+    cfg : SelectionConfig
+        Validated parameters.
+    positive_index, lenscat_index : SkyIndex
+        The positives (photometry matching) and every lenscat entry (exclusion).
+    normal_capacity : int
+        Negatives kept per stratum (the most any quota can ask for).
+    hard_capacity : int
+        Hard confusers kept per category.
+    """
+
+    cfg: SelectionConfig
+    positive_index: SkyIndex | None
+    lenscat_index: SkyIndex
+    normal_capacity: int
+    hard_capacity: int
+
+    def reservoirs(self) -> tuple[SmallestKeys, SmallestKeys]:
+        """Empty per-stratum and per-category reservoirs of the right capacities."""
+        return (
+            SmallestKeys({}, default_capacity=self.normal_capacity, id_column="uid"),
+            SmallestKeys(
+                dict.fromkeys(HARD_CONFUSER_CATEGORIES, self.hard_capacity), id_column="uid"
+            ),
+        )
+
+
+@dataclass
+class SweepScan:
+    """What one sweep file contributes; merged in file order by :class:`SelectionMerger`.
+
+    Attributes
+    ----------
+    name : str
+        Sweep file.
+    normal, hard : pandas.DataFrame
+        The file's candidates with the smallest keys per stratum / category
+        (``_group`` column), at most the capacities.
+    duplicates : list of dict
+        Rows whose ``uid`` appeared twice.
+    matches : pandas.DataFrame
+        Every sweep row within the photometry radius of a positive: ``_positive``,
+        ``photometry_sep_arcsec`` and the photometry, in the order a single pass would
+        consider them.
+    counts, cut_counts : Counter
+        Rows read, rejected per cut, near lenscat, passing.
+    """
+
+    name: str
+    normal: pd.DataFrame
+    hard: pd.DataFrame
+    duplicates: list[dict[str, Any]]
+    matches: pd.DataFrame
+    counts: Counter[str]
+    cut_counts: Counter[str]
+
+
+def scan_sweep_file(name: str, table: FITSTable, ctx: SweepContext) -> SweepScan:
+    """Cuts, exclusion, keys and strata of one sweep file, chunk by chunk (a per-batch
+    function: the pandas engine calls it in a loop, the Spark engine in ``mapInPandas``).
+    """
+    cfg = ctx.cfg
+    normal, hard = ctx.reservoirs()
+    counts: Counter[str] = Counter()
+    cut_counts: Counter[str] = Counter()
+    matches = []
+    for raw in table.iter_chunks(list(SWEEP_COLUMNS), cfg.chunk_rows):
+        counts["sweep_rows_read"] += len(raw)
+        ra, dec = raw["RA"].to_numpy(np.float64), raw["DEC"].to_numpy(np.float64)
+        finite = np.isfinite(ra) & np.isfinite(dec)
+        counts["sweep_rows_nonfinite_coordinates"] += int((~finite).sum())
+        chunk, ra, dec = raw[finite], ra[finite], dec[finite]
+        if not len(chunk):
+            continue
+        phot = photometry(chunk.reset_index(drop=True))
+        uid = dr10_uid(chunk["RELEASE"], chunk["BRICKID"], chunk["OBJID"])
+        if ctx.positive_index is not None:
+            matches.append(_close_matches(ctx.positive_index, ra, dec, phot, cfg))
+        fails = cfg.cuts.failures(phot, dec)
+        passing = np.ones(len(phot), dtype=bool)
+        for cut, bad in fails.items():
+            cut_counts[cut] += int(bad.sum())
+            passing &= ~bad
+        near = ctx.lenscat_index.within(ra, dec, cfg.exclusion_radius_arcsec)
+        counts["sweep_rows_near_lenscat"] += int((near & passing).sum())
+        passing &= ~near
+        counts["sweep_rows_passing"] += int(passing.sum())
+        if not passing.any():
+            continue
+        cand = phot[passing].reset_index(drop=True)
+        cand.insert(0, "uid", uid[passing])
+        cand.insert(1, "ra", ra[passing])
+        cand.insert(2, "dec", dec[passing])
+        cand["origin"] = name
+        cand["key"] = keyed_uniform_ints(cand["uid"].to_numpy(), cfg.seed)
+        cand["stratum"] = strata(cand, cfg.nobs_z_edges)
+        cand["confuser_category"] = cfg.hard_rules.categorise(cand)
+        normal.offer(cand, cand["stratum"].to_numpy())
+        hard.offer(cand, cand["confuser_category"].to_numpy())
+    normal.counts(), hard.counts()  # settle: duplicates are found while pruning
+    return SweepScan(
+        name=name,
+        normal=normal.held(),
+        hard=hard.held(),
+        duplicates=normal.duplicates + hard.duplicates,
+        matches=pd.concat(matches, ignore_index=True) if matches else pd.DataFrame(),
+        counts=counts,
+        cut_counts=cut_counts,
+    )
+
+
+class SelectionMerger:
+    """Folds :class:`SweepScan` results, in file order, into the selection a single pass
+    over all files would make: per-stratum smallest keys are the smallest of the files'
+    smallest keys, and positives keep their nearest sweep row (first file wins ties)."""
+
+    def __init__(self, pos: pd.DataFrame, ctx: SweepContext) -> None:
+        self.pos, self.ctx = pos, ctx
+        self.normal, self.hard = ctx.reservoirs()
+        self.best_sep = np.full(len(pos), np.inf)
+        self.pos_phot: dict[int, dict[str, Any]] = {}
+        self.counts: Counter[str] = Counter()
+        self.cut_counts: Counter[str] = Counter()
+        self.duplicates: list[dict[str, Any]] = []
+        self._quotas: tuple[dict[str, int], dict[str, int]] | None = None
+
+    def add(self, scan: SweepScan) -> None:
+        """Fold one file in."""
+        self.counts.update(scan.counts)
+        self.cut_counts.update(scan.cut_counts)
+        self.duplicates.extend(scan.duplicates)
+        matches = scan.matches
+        if len(matches):
+            positive = matches["_positive"].to_numpy(np.int64)
+            sep = matches["photometry_sep_arcsec"].to_numpy(np.float64)
+            phot = matches.drop(columns=["_positive", "photometry_sep_arcsec"])
+            for i in range(len(matches)):
+                k = int(positive[i])
+                if sep[i] < self.best_sep[k]:
+                    self.best_sep[k] = sep[i]
+                    # the row as a single pass keeps it: numpy scalars, original dtypes
+                    self.pos_phot[k] = dict(phot.iloc[i], photometry_sep_arcsec=float(sep[i]))
+        for reservoir, held in ((self.normal, scan.normal), (self.hard, scan.hard)):
+            if len(held):
+                reservoir.offer(held.drop(columns="_group"), held["_group"].to_numpy())
+
+    def full(self) -> bool:
+        """Whether the reservoirs hold what the final selection will take (for ``limit``)."""
+        cfg = self.ctx.cfg
+        if self._quotas is None:
+            removed = _removed_by_cuts(self.pos, self.pos_phot, cfg)
+            kept = {k: v for k, v in self.pos_phot.items() if not removed[k]}
+            n_kept = int((~removed).sum())
+            self._quotas = _quotas(n_kept, kept, cfg)[0], _hard_quotas(n_kept, cfg)
+        quotas, hard_needed = self._quotas
+        return self.normal.full(quotas) and self.hard.full(hard_needed)
+
+    def finish(self) -> SelectionResult:
+        """The selection, its quarantine and its report."""
+        self.normal.counts(), self.hard.counts()
+        duplicates = {
+            r["uid"]: r for r in self.duplicates + self.normal.duplicates + self.hard.duplicates
+        }
+        return _finish(
+            self.pos,
+            self.pos_phot,
+            self.best_sep,
+            self.normal,
+            self.hard,
+            list(duplicates.values()),
+            self.counts,
+            self.cut_counts,
+            self.ctx.cfg,
+        )
+
+
+@dataclass
+class SelectionPlan:
+    """The positives in key order, the scan context and the order to read sweep files in
+    (files holding positives first, so that ``limit`` can stop early)."""
+
+    pos: pd.DataFrame
+    ctx: SweepContext
+    order: list[str]
+    n_first: int
+
+
+def plan_selection(
+    positives: pd.DataFrame, sweep_names: list[str], lenscat: pd.DataFrame, cfg: SelectionConfig
+) -> SelectionPlan:
+    """Everything the scan of the sweep files needs, computed once on the driver."""
+    pos = positives.copy()
+    pos["key"] = keyed_uniform(pos["object_id"], cfg.seed)
+    pos = pos.sort_values("key", kind="stable").reset_index(drop=True)
+    if cfg.limit is not None:
+        pos = pos.head(cfg.limit).reset_index(drop=True)
+    n_neg_max = round(cfg.negatives_per_positive * len(pos))
+    n_hard_max = round(cfg.hard_confuser_fraction * n_neg_max)
+    lc_ra = pd.to_numeric(lenscat["RA [deg]"], errors="coerce").to_numpy(np.float64)
+    lc_dec = pd.to_numeric(lenscat["DEC [deg]"], errors="coerce").to_numpy(np.float64)
+    lc_ok = np.isfinite(lc_ra) & np.isfinite(lc_dec)
+    pos_ra, pos_dec = pos["ra"].to_numpy(), pos["dec"].to_numpy()
+    ctx = SweepContext(
+        cfg=cfg,
+        positive_index=SkyIndex(pos_ra, pos_dec) if len(pos) else None,
+        lenscat_index=SkyIndex(lc_ra[lc_ok], lc_dec[lc_ok]),
+        normal_capacity=n_neg_max,
+        hard_capacity=int(np.ceil(n_hard_max / len(HARD_CONFUSER_CATEGORIES))),
+    )
+    names = sorted(sweep_names)
+    boxes = {n: sweep_box(n) for n in names}
+
+    def holds_positive(name: str) -> bool:
+        box = boxes[name]
+        return box is None or bool(in_box(pos_ra, pos_dec, box).any())
+
+    first = [n for n in names if holds_positive(n)]
+    order = first + [n for n in names if n not in set(first)]
+    return SelectionPlan(pos, ctx, order, len(first))
+
+
+def merge_scans(
+    plan: SelectionPlan, scan_of: Callable[[str], SweepScan], progress: Any = None
+) -> SelectionResult:
+    """Fold the files' scans in plan order, stopping as a single pass would under
+    ``limit`` (after the files holding positives, once the reservoirs are full)."""
+    merger = SelectionMerger(plan.pos, plan.ctx)
+    files_read = 0
+    stop = False
+    for i, name in enumerate(plan.order):
+        merger.add(scan_of(name))
+        files_read += 1
+        if progress is not None:
+            progress.update(1)
+        if plan.ctx.cfg.limit is not None and i + 1 >= plan.n_first and merger.full():
+            stop = True
+            break
+    merger.counts["sweep_files_read"] = files_read
+    merger.counts["sweep_files_total"] = len(plan.order)
+    if stop:
+        logger.info(
+            "limit=%s: stopped after %d of %d sweep files",
+            plan.ctx.cfg.limit,
+            files_read,
+            len(plan.order),
+        )
+    return merger.finish()
+
+
 def select_objects(
     positives: pd.DataFrame,
     sweeps: Mapping[str, Callable[[], FITSTable]],
@@ -149,120 +403,31 @@ def select_objects(
         ``quarantine``: positives removed by cuts and duplicated sweep ids, with reasons;
         ``report``: counts per source, per cut, per tier and per stratum.
     """
-    pos = positives.copy()
-    pos["key"] = keyed_uniform(pos["object_id"], cfg.seed)
-    pos = pos.sort_values("key", kind="stable").reset_index(drop=True)
-    if cfg.limit is not None:
-        pos = pos.head(cfg.limit).reset_index(drop=True)
-    n_pos_max = len(pos)
-    n_neg_max = round(cfg.negatives_per_positive * n_pos_max)
-    n_hard_max = round(cfg.hard_confuser_fraction * n_neg_max)
-    per_category_max = int(np.ceil(n_hard_max / len(HARD_CONFUSER_CATEGORIES)))
-
-    lc_ra = pd.to_numeric(lenscat["RA [deg]"], errors="coerce").to_numpy(np.float64)
-    lc_dec = pd.to_numeric(lenscat["DEC [deg]"], errors="coerce").to_numpy(np.float64)
-    lc_ok = np.isfinite(lc_ra) & np.isfinite(lc_dec)
-    lenscat_index = SkyIndex(lc_ra[lc_ok], lc_dec[lc_ok])
-
-    names = sorted(sweeps)
-    boxes = {n: sweep_box(n) for n in names}
-    pos_ra, pos_dec = pos["ra"].to_numpy(), pos["dec"].to_numpy()
-    positive_index = SkyIndex(pos_ra, pos_dec)
-
-    def holds_positive(name: str) -> bool:
-        box = boxes[name]
-        return box is None or bool(in_box(pos_ra, pos_dec, box).any())
-
-    first = [n for n in names if holds_positive(n)]
-    order = first + [n for n in names if n not in set(first)]
-
-    normal = SmallestKeys({}, default_capacity=n_neg_max, id_column="uid")
-    hard = SmallestKeys(dict.fromkeys(HARD_CONFUSER_CATEGORIES, per_category_max), id_column="uid")
-    best_sep = np.full(len(pos), np.inf)
-    pos_phot: dict[int, dict[str, Any]] = {}
-    counts: Counter[str] = Counter()
-    cut_counts: Counter[str] = Counter()
-    quotas: dict[str, int] | None = None
-    files_read = 0
-    stop = False
-    progress = tqdm(order, desc="reading sweeps", unit="file")
-    for i, name in enumerate(progress):
-        table = sweeps[name]()
-        files_read += 1
-        for raw in table.iter_chunks(list(SWEEP_COLUMNS), cfg.chunk_rows):
-            counts["sweep_rows_read"] += len(raw)
-            ra, dec = raw["RA"].to_numpy(np.float64), raw["DEC"].to_numpy(np.float64)
-            finite = np.isfinite(ra) & np.isfinite(dec)
-            counts["sweep_rows_nonfinite_coordinates"] += int((~finite).sum())
-            chunk, ra, dec = raw[finite], ra[finite], dec[finite]
-            if not len(chunk):
-                continue
-            phot = photometry(chunk.reset_index(drop=True))
-            uid = dr10_uid(chunk["RELEASE"], chunk["BRICKID"], chunk["OBJID"])
-            if len(pos):
-                _match_positives(positive_index, ra, dec, phot, cfg, best_sep, pos_phot)
-            fails = cfg.cuts.failures(phot, dec)
-            passing = np.ones(len(phot), dtype=bool)
-            for cut, bad in fails.items():
-                cut_counts[cut] += int(bad.sum())
-                passing &= ~bad
-            near = lenscat_index.within(ra, dec, cfg.exclusion_radius_arcsec)
-            counts["sweep_rows_near_lenscat"] += int((near & passing).sum())
-            passing &= ~near
-            counts["sweep_rows_passing"] += int(passing.sum())
-            if not passing.any():
-                continue
-            cand = phot[passing].reset_index(drop=True)
-            cand.insert(0, "uid", uid[passing])
-            cand.insert(1, "ra", ra[passing])
-            cand.insert(2, "dec", dec[passing])
-            cand["origin"] = name
-            cand["key"] = keyed_uniform_ints(cand["uid"].to_numpy(), cfg.seed)
-            cand["stratum"] = strata(cand, cfg.nobs_z_edges)
-            cand["confuser_category"] = cfg.hard_rules.categorise(cand)
-            normal.offer(cand, cand["stratum"].to_numpy())
-            hard.offer(cand, cand["confuser_category"].to_numpy())
-        if cfg.limit is not None and i + 1 >= len(first):
-            if quotas is None:
-                # the quotas the final selection will use: positives that pass the cuts
-                removed = _removed_by_cuts(pos, pos_phot, cfg)
-                kept = {k: v for k, v in pos_phot.items() if not removed[k]}
-                n_kept = int((~removed).sum())
-                quotas, hard_needed = _quotas(n_kept, kept, cfg)[0], _hard_quotas(n_kept, cfg)
-            if normal.full(quotas) and hard.full(hard_needed):
-                stop = True
-                break
-    progress.close()
-    counts["sweep_files_read"] = files_read
-    counts["sweep_files_total"] = len(names)
-    if stop:
-        logger.info(
-            "limit=%s: stopped after %d of %d sweep files", cfg.limit, files_read, len(names)
+    plan = plan_selection(positives, list(sweeps), lenscat, cfg)
+    progress = tqdm(total=len(plan.order), desc="reading sweeps", unit="file")
+    try:
+        return merge_scans(
+            plan, lambda name: scan_sweep_file(name, sweeps[name](), plan.ctx), progress
         )
-    normal.counts(), hard.counts()  # settle the buffers: duplicates are found there
-    duplicates = {r["uid"]: r for r in normal.duplicates + hard.duplicates}
-    return _finish(
-        pos, pos_phot, best_sep, normal, hard, list(duplicates.values()), counts, cut_counts, cfg
-    )
+    finally:
+        progress.close()
 
 
-def _match_positives(
+def _close_matches(
     positive_index: SkyIndex,
     ra: np.ndarray,
     dec: np.ndarray,
     phot: pd.DataFrame,
     cfg: SelectionConfig,
-    best_sep: np.ndarray,
-    pos_phot: dict[int, dict[str, Any]],
-) -> None:
-    """Give each positive the photometry of its nearest sweep row within the radius."""
+) -> pd.DataFrame:
+    """Sweep rows within the photometry radius of a positive, closest first."""
     idx, sep = positive_index.nearest(ra, dec)
     close = np.flatnonzero(sep <= cfg.photometry_match_radius_arcsec)
-    for row in close[np.argsort(sep[close], kind="stable")]:
-        k = int(idx[row])
-        if sep[row] < best_sep[k]:
-            best_sep[k] = sep[row]
-            pos_phot[k] = dict(phot.iloc[int(row)], photometry_sep_arcsec=float(sep[row]))
+    close = close[np.argsort(sep[close], kind="stable")]
+    out = phot.iloc[close].reset_index(drop=True)
+    out.insert(0, "_positive", idx[close].astype(np.int64))
+    out["photometry_sep_arcsec"] = sep[close].astype(np.float64)
+    return out
 
 
 def _hard_quotas(n_pos: int, cfg: SelectionConfig) -> dict[str, int]:

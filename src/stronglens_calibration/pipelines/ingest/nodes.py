@@ -79,11 +79,20 @@ def select_sample(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Positives' photometry, symmetric cuts, exclusion and stratified negatives.
 
-    See :func:`stronglens_calibration.catalogues.selection.select_objects`.
+    See :func:`stronglens_calibration.catalogues.selection.select_objects`; with
+    ``ingest.engine: spark`` the sweep files are scanned by Spark tasks
+    (:func:`stronglens_calibration.spark.selection.select_objects_spark`).
     """
-    result = select_objects(
-        positives, negative_pool, lens_candidates, SelectionConfig.from_params(params)
-    )
+    cfg = SelectionConfig.from_params(params)
+    if ParamReader(params, "ingest").choice("engine", ["pandas", "spark"]) == "spark":
+        from stronglens_calibration.spark.selection import select_objects_spark
+        from stronglens_calibration.spark.session import active_session
+
+        result = select_objects_spark(
+            positives, negative_pool, lens_candidates, cfg, active_session()
+        )
+    else:
+        result = select_objects(positives, negative_pool, lens_candidates, cfg)
     return result.objects, result.quarantine, result.report
 
 

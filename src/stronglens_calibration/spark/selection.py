@@ -1,0 +1,97 @@
+"""The sweep scan on Spark: one ``mapInPandas`` task per sweep file runs
+:func:`~stronglens_calibration.catalogues.selection.scan_sweep_file` on the executor
+(the file is read there, through fsspec); the driver folds the files' bounded results
+in the pandas engine's order with the same merger, so the selection is the same."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import pandas as pd
+
+from stronglens_calibration.catalogues.selection import (
+    SelectionConfig,
+    SelectionResult,
+    SweepScan,
+    merge_scans,
+    plan_selection,
+    scan_sweep_file,
+)
+from stronglens_calibration.datasets.fits_table import FITSTable
+
+#: Schema of one scanned file as it travels from an executor to the driver.
+SCAN_SCHEMA = (
+    "name string, normal binary, hard binary, matches binary, duplicates binary, "
+    "counts string, cut_counts string"
+)
+
+
+def _to_parquet(frame: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    frame.reset_index(drop=True).to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def _from_parquet(data: bytes) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(data))
+
+
+def encode_scan(scan: SweepScan) -> dict[str, Any]:
+    """A scan as one row of :data:`SCAN_SCHEMA` (tables as parquet, counts as JSON)."""
+    return {
+        "name": scan.name,
+        "normal": _to_parquet(scan.normal),
+        "hard": _to_parquet(scan.hard),
+        "matches": _to_parquet(scan.matches),
+        "duplicates": _to_parquet(pd.DataFrame(scan.duplicates)),
+        "counts": json.dumps(dict(scan.counts)),
+        "cut_counts": json.dumps(dict(scan.cut_counts)),
+    }
+
+
+def decode_scan(row: Mapping[str, Any]) -> SweepScan:
+    """Inverse of :func:`encode_scan`."""
+    return SweepScan(
+        name=str(row["name"]),
+        normal=_from_parquet(row["normal"]),
+        hard=_from_parquet(row["hard"]),
+        duplicates=_from_parquet(row["duplicates"]).to_dict("records"),
+        matches=_from_parquet(row["matches"]),
+        counts=Counter(json.loads(row["counts"])),
+        cut_counts=Counter(json.loads(row["cut_counts"])),
+    )
+
+
+def select_objects_spark(
+    positives: pd.DataFrame,
+    sweeps: Mapping[str, Callable[[], FITSTable]],
+    lenscat: pd.DataFrame,
+    cfg: SelectionConfig,
+    spark: Any,
+) -> SelectionResult:
+    """:func:`~stronglens_calibration.catalogues.selection.select_objects` with the files
+    scanned by Spark tasks. Every file is scanned (``limit`` then only shortens the fold,
+    as it shortens the single pass), so use ``limit`` for smoke runs on one machine."""
+    plan = plan_selection(positives, list(sweeps), lenscat, cfg)
+    loaders = {name: sweeps[name] for name in plan.order}
+    ctx = plan.ctx
+
+    def scan_files(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in frames:
+            for name in pdf["name"]:
+                yield pd.DataFrame([encode_scan(scan_sweep_file(name, loaders[name](), ctx))])
+
+    if not plan.order:  # no sweep file: nothing to distribute
+        return merge_scans(plan, {}.__getitem__)
+    names = spark.createDataFrame(pd.DataFrame({"name": plan.order}))
+    tasks = min(len(plan.order), max(spark.sparkContext.defaultParallelism, 1) * 4)
+    rows = names.repartition(tasks).mapInPandas(scan_files, SCAN_SCHEMA).toPandas()
+    scans = {str(r["name"]): decode_scan(r) for r in rows.to_dict("records")}
+    missing = [n for n in plan.order if n not in scans]
+    if missing:
+        raise RuntimeError(f"Spark returned no scan for sweep file(s) {missing[:5]}")
+    return merge_scans(plan, scans.__getitem__)
