@@ -52,6 +52,7 @@ def ingest(paths: list[Path], workers: int, out: Path) -> float:
             "object_id": [p.stem for p in paths],
             "cutout_file": [p.name for p in paths],
             "cutout_row": -1,
+            "cutout_origin": "file",
             "shard": np.arange(len(paths)) // 512,
             "offset": np.arange(len(paths)) % 512,
         }
@@ -60,7 +61,7 @@ def ingest(paths: list[Path], workers: int, out: Path) -> float:
     params = {"cutouts": {"stamp_size": 101, "n_workers": workers, "parquet_npz_column": "npz"}}
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    for stamps, _ in read_cutouts(plan, raw, params):
+    for stamps, _ in read_cutouts(plan, raw, None, params):  # no coadd bricks
         for name, array in stamps.items():
             NpyDataset(str(out / f"{name}.npy")).save(array)
     return len(paths) / (time.perf_counter() - start)

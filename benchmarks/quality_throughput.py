@@ -33,6 +33,7 @@ PARAMS = {
     "annulus_px": [32.0, 45.0],
     "batch_size": 256,
     "n_workers": 2,
+    "engine": "pandas",
 }
 
 

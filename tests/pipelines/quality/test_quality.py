@@ -30,6 +30,7 @@ PARAMS = {
         "annulus_px": [6.0, 9.0],
         "batch_size": 3,
         "n_workers": 1,
+        "engine": "pandas",
     }
 }
 

@@ -28,6 +28,7 @@ def _params(**changes) -> dict:
     params = {
         "nside": 128,
         "seed": 1,
+        "engine": "pandas",
         "fractions": dict(FRACTIONS),
         "tolerance": 0.03,
         "min_class_size_enforced": 1000,
