@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import copy_project, kedro_cli, run_pipelines
+from tests.pipelines.ingest.test_bricks_ingest import check_bricks_against_files
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +71,13 @@ def test_ingest_on_spark_equals_the_pandas_engine(ingested, spark, tmp_path):
     assert len(shards) >= 2
     for shard in shards:
         assert (spark_root / "03_primary/stamps" / shard.name).read_bytes() == shard.read_bytes()
+
+
+@pytest.mark.slow
+def test_stamps_cut_from_bricks_on_spark_equal_the_cutout_files(spark, tmp_path, small_parameters):
+    params = copy.deepcopy(small_parameters)
+    params["ingest"]["engine"] = "spark"
+    check_bricks_against_files(tmp_path, params)
 
 
 @pytest.mark.slow

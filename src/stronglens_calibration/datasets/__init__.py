@@ -4,7 +4,10 @@ from stronglens_calibration.datasets.binary_file import BinaryFileDataset
 from stronglens_calibration.datasets.brick_images import BrickImages, BrickImagesDataset
 from stronglens_calibration.datasets.fits_table import FITSTable, FITSTableDataset
 from stronglens_calibration.datasets.npy_file import NpyDataset
-from stronglens_calibration.datasets.streamed_partitions import StreamedPartitionedDataset
+from stronglens_calibration.datasets.streamed_partitions import (
+    StagedPartition,
+    StreamedPartitionedDataset,
+)
 from stronglens_calibration.datasets.torch_model import TorchArtifactDataset
 
 __all__ = [
@@ -14,6 +17,7 @@ __all__ = [
     "FITSTable",
     "FITSTableDataset",
     "NpyDataset",
+    "StagedPartition",
     "StreamedPartitionedDataset",
     "TorchArtifactDataset",
 ]

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kedro_datasets.partitions import PartitionedDataset
+
+
+@dataclass(frozen=True)
+class StagedPartition:
+    """A partition already written elsewhere on the dataset's filesystem (by a Spark
+    executor): saving moves the file into place (a rename locally, a server-side copy
+    on S3) instead of passing its bytes through the driver.
+
+    Attributes
+    ----------
+    path : str
+        Full path or URI of the staged file.
+    """
+
+    path: str
 
 
 class StreamedPartitionedDataset(PartitionedDataset):
@@ -27,4 +43,17 @@ class StreamedPartitionedDataset(PartitionedDataset):
         if not self._started and self._filesystem.exists(self._normalized_path):
             self._filesystem.rm(self._normalized_path, recursive=True)
         self._started = True
-        super().save(data)
+        staged = {k: v for k, v in data.items() if isinstance(v, StagedPartition)}
+        for partition_id, part in sorted(staged.items()):
+            target = self._join_protocol(self._partition_to_path(partition_id))
+            if not self._filesystem.exists(part.path):
+                raise FileNotFoundError(
+                    f"staged partition {partition_id!r} is missing at {part.path}"
+                )
+            self._filesystem.makedirs(target.rsplit(self._sep, 1)[0], exist_ok=True)
+            self._filesystem.mv(part.path, target)
+        rest = {k: v for k, v in data.items() if k not in staged}
+        if rest:
+            super().save(rest)
+        else:
+            self._invalidate_caches()

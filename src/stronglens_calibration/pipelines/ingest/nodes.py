@@ -18,10 +18,10 @@ from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.datasets.fits_table import FITSTable
 from stronglens_calibration.stamps.cutout_service import CutoutServiceConfig, fetch_cutouts
 from stronglens_calibration.stamps.naming import cutout_stem
+from stronglens_calibration.stamps.shard_reader import CutoutSources, cut_from_bricks
 from stronglens_calibration.stamps.store import (
     CutoutDecoder,
     CutoutIndex,
-    Source,
     assign_shards,
     shard_name,
 )
@@ -176,55 +176,6 @@ def _plan_bricks(plan: pd.DataFrame) -> pd.DataFrame:
     return plan.iloc[order].reset_index(drop=True)
 
 
-def _cut_from_bricks(
-    rows: pd.DataFrame, bricks: Callable[[str, str], Any], size: int
-) -> tuple[np.ndarray, list[dict[str, str]]]:
-    """Stamps and log entries of brick-sourced rows, each brick opened once."""
-    from stronglens_calibration.stamps.bricks import extract_brick
-
-    stamps = np.full((len(rows), len(BANDS), size, size), np.nan, dtype=np.float32)
-    infos: list[dict[str, str]] = [{} for _ in range(len(rows))]
-    names = rows["brickname"].to_numpy(str)
-    for brick in dict.fromkeys(names):
-        idx = np.flatnonzero(names == brick)
-        out = extract_brick(
-            brick, rows["ra"].to_numpy()[idx], rows["dec"].to_numpy()[idx], bricks, size
-        )
-        stamps[idx] = out.pixels
-        for j, i in enumerate(idx):
-            infos[i] = {
-                "reader": "brick",
-                "bands_present": out.bands_present[j],
-                "cutout_error": out.errors[j],
-            }
-    return stamps, infos
-
-
-class _Sources:
-    """Where each planned cutout's bytes come from; parquet tables are read once each."""
-
-    def __init__(self, raw_cutouts: dict[str, Callable[[], bytes]], npz_column: str) -> None:
-        self._raw = raw_cutouts
-        self._npz_column = npz_column
-        self._table_key: str | None = None
-        self._table: list[bytes] = []
-
-    def __call__(self, key: str, row: int) -> tuple[Source, str]:
-        if row >= 0:
-            if key != self._table_key:
-                import io
-
-                import pyarrow.parquet as pq
-
-                column = pq.read_table(io.BytesIO(self._raw[key]()), columns=[self._npz_column])
-                self._table = column.column(0).to_pylist()
-                self._table_key = key
-            return ("bytes", self._table[row]), f"{key}#{row}.npz"
-        if key in self._raw:
-            return ("loader", self._raw[key]), key
-        return ("uri", key), key
-
-
 def read_cutouts(
     plan: pd.DataFrame,
     raw_cutouts: dict[str, Callable[[], bytes]],
@@ -245,10 +196,14 @@ def read_cutouts(
         ``{"part-NNNNN": DataFrame}`` with ``object_id``, ``reader``, ``bands_present``
         and ``cutout_error`` of each slot.
     """
-    c = ParamReader(params, "ingest").section("cutouts")
+    p = ParamReader(params, "ingest")
+    c = p.section("cutouts")
     size = c.integer("stamp_size", low=1)
-    sources = _Sources(raw_cutouts, str(c.raw("parquet_npz_column")))
+    sources = CutoutSources(raw_cutouts, str(c.raw("parquet_npz_column")))
     slots = plan[plan["shard"] >= 0].sort_values(["shard", "offset"])
+    if p.choice("engine", ["pandas", "spark"]) == "spark":
+        yield from _read_cutouts_on_spark(slots, raw_cutouts, coadd_bricks, size, c)
+        return
     progress = tqdm(total=len(slots), desc="reading cutouts", unit="stamp")
     groups = list(slots.groupby("shard", sort=True))
 
@@ -270,7 +225,7 @@ def read_cutouts(
             if from_brick.any():
                 stamps = np.empty((len(rows), len(BANDS), size, size), dtype=np.float32)
                 stamps[~from_brick] = decoded
-                stamps[from_brick], brick_infos = _cut_from_bricks(
+                stamps[from_brick], brick_infos = cut_from_bricks(
                     rows[from_brick], coadd_bricks, size
                 )
                 infos: list[dict[str, str]] = [{}] * len(rows)
@@ -285,6 +240,36 @@ def read_cutouts(
             progress.update(len(rows))
             yield {shard_name(int(shard)): stamps}, {shard_name(int(shard)): log}
     progress.close()
+
+
+def _read_cutouts_on_spark(
+    slots: pd.DataFrame,
+    raw_cutouts: dict[str, Callable[[], bytes]],
+    coadd_bricks: Callable[[str, str], Any],
+    size: int,
+    c: ParamReader,
+) -> Iterator[tuple[dict[str, Any], dict[str, pd.DataFrame]]]:
+    """The Spark engine: executors write the shards to the staging folder; each shard is
+    then handed to the store as a :class:`StagedPartition` (moved, not copied through
+    the driver) with its log."""
+    from stronglens_calibration.datasets.streamed_partitions import StagedPartition
+    from stronglens_calibration.spark.cutouts import read_cutouts_spark, staged_shard_path
+    from stronglens_calibration.spark.session import active_session
+
+    staging = str(c.raw("staging_dir"))
+    log = read_cutouts_spark(
+        slots,
+        raw_cutouts,
+        coadd_bricks,
+        size,
+        str(c.raw("parquet_npz_column")),
+        staging,
+        active_session(),
+    )
+    for shard, rows in log.groupby("shard", sort=True):
+        name = shard_name(int(shard))
+        entries = rows.drop(columns=["shard", "offset"]).reset_index(drop=True)
+        yield {name: StagedPartition(staged_shard_path(staging, int(shard)))}, {name: entries}
 
 
 def assemble_objects(

@@ -1,0 +1,128 @@
+"""Reading one shard of the stamp store: cutout files and coadd bricks, in slot order.
+Kedro-free; the pandas engine runs it in worker processes, the Spark engine in one task
+per shard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stronglens_calibration import BANDS
+from stronglens_calibration.stamps.bricks import extract_brick
+from stronglens_calibration.stamps.store import Source, decode_into
+
+
+class CutoutSources:
+    """Where each planned cutout's bytes come from (a file loader, a URI, or a row of a
+    parquet table of NPZ bytes, each table read once); picklable, for worker processes
+    and Spark executors."""
+
+    def __init__(self, raw_cutouts: dict[str, Callable[[], bytes]], npz_column: str) -> None:
+        self._raw = raw_cutouts
+        self._npz_column = npz_column
+        self._table_key: str | None = None
+        self._table: list[bytes] = []
+
+    def __call__(self, key: str, row: int) -> tuple[Source, str]:
+        if row >= 0:
+            if key != self._table_key:
+                import io
+
+                import pyarrow.parquet as pq
+
+                column = pq.read_table(io.BytesIO(self._raw[key]()), columns=[self._npz_column])
+                self._table = column.column(0).to_pylist()
+                self._table_key = key
+            return ("bytes", self._table[row]), f"{key}#{row}.npz"
+        if key in self._raw:
+            return ("loader", self._raw[key]), key
+        return ("uri", key), key
+
+
+def cut_from_bricks(
+    rows: pd.DataFrame, bricks: Callable[[str, str], Any], size: int
+) -> tuple[np.ndarray, list[dict[str, str]]]:
+    """Stamps and log entries of brick-sourced rows (``brickname``, ``ra``, ``dec``), each
+    brick image opened once.
+
+    Returns
+    -------
+    stamps : numpy.ndarray
+        float32 ``(n, 3, size, size)``.
+    infos : list of dict
+        ``reader`` (``brick``), ``bands_present`` and ``cutout_error`` per row.
+    """
+    stamps = np.full((len(rows), len(BANDS), size, size), np.nan, dtype=np.float32)
+    infos: list[dict[str, str]] = [{} for _ in range(len(rows))]
+    names = rows["brickname"].to_numpy(str)
+    for brick in dict.fromkeys(names):
+        idx = np.flatnonzero(names == brick)
+        out = extract_brick(
+            brick, rows["ra"].to_numpy()[idx], rows["dec"].to_numpy()[idx], bricks, size
+        )
+        stamps[idx] = out.pixels
+        for j, i in enumerate(idx):
+            infos[i] = {
+                "reader": "brick",
+                "bands_present": out.bands_present[j],
+                "cutout_error": out.errors[j],
+            }
+    return stamps, infos
+
+
+def read_shard(
+    rows: pd.DataFrame,
+    sources: CutoutSources,
+    bricks: Callable[[str, str], Any] | None,
+    size: int,
+) -> tuple[np.ndarray, list[dict[str, str]]]:
+    """Every slot of one shard, sequentially (rows in slot order).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Plan rows of the shard: ``cutout_file``, ``cutout_row``, ``cutout_origin`` and,
+        for brick rows, ``brickname``, ``ra``, ``dec``.
+    sources : CutoutSources
+        Where file bytes come from.
+    bricks : callable or None
+        ``bricks(brick, band)`` opens a coadd image (needed only for brick rows).
+    size : int
+        Stamp side in pixels.
+
+    Returns
+    -------
+    stamps : numpy.ndarray
+        float32 ``(n, 3, size, size)``; NaN where a cutout is unusable.
+    infos : list of dict
+        ``reader``, ``bands_present``, ``cutout_error`` per slot.
+    """
+    n = len(rows)
+    stamps = np.empty((n, len(BANDS), size, size), dtype=np.float32)
+    infos: list[dict[str, str]] = [{} for _ in range(n)]
+    from_brick = (rows["cutout_origin"] == "brick").to_numpy()
+    files = np.flatnonzero(~from_brick)
+    located = [
+        sources(str(k), int(r))
+        for k, r in zip(
+            rows["cutout_file"].to_numpy()[files], rows["cutout_row"].to_numpy()[files], strict=True
+        )
+    ]
+    file_stamps = np.empty((len(files), len(BANDS), size, size), dtype=np.float32)
+    file_infos = decode_into(
+        file_stamps, list(range(len(files))), [s for s, _ in located], [m for _, m in located], size
+    )
+    stamps[files] = file_stamps
+    for j, info in zip(files, file_infos, strict=True):
+        infos[j] = info
+    if from_brick.any():
+        if bricks is None:
+            raise ValueError("the plan cuts stamps from bricks but no coadd_bricks were given")
+        idx = np.flatnonzero(from_brick)
+        stamps[idx], brick_infos = cut_from_bricks(rows.iloc[idx], bricks, size)
+        for j, info in zip(idx, brick_infos, strict=True):
+            infos[j] = info
+    return stamps, infos
