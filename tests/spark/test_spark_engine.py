@@ -74,6 +74,40 @@ def test_ingest_on_spark_equals_the_pandas_engine(ingested, spark, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_limited_selection_on_spark_equals_the_pandas_engine_and_stops_early(
+    ingested, spark, caplog
+):
+    from stronglens_calibration.catalogues.selection import SelectionConfig, select_objects
+    from stronglens_calibration.datasets import FITSTableDataset
+    from stronglens_calibration.pipelines.ingest.nodes import select_positives
+    from stronglens_calibration.spark.selection import select_objects_spark
+
+    root, params = ingested
+    ingest = copy.deepcopy(params["ingest"]) | {"limit": 5}
+    sweeps = {
+        p.stem: FITSTableDataset(str(p)).load
+        for p in sorted((root / "01_raw/sweeps").glob("*.fits"))
+    }
+    lenscat = pd.read_csv(root / "01_raw/lenscat/lenscat_catalogue.csv", dtype={"zlens": str})
+    positives = select_positives(lenscat, ingest)[0]
+    cfg = SelectionConfig.from_params(ingest)
+    by_pandas = select_objects(positives, sweeps, lenscat, cfg)
+    with caplog.at_level("INFO", logger="stronglens_calibration.spark.selection"):
+        by_spark = select_objects_spark(positives, sweeps, lenscat, cfg, spark)
+    assert by_spark.report == by_pandas.report
+    pd.testing.assert_frame_equal(
+        by_spark.objects.sort_values("object_id").reset_index(drop=True),
+        by_pandas.objects.sort_values("object_id").reset_index(drop=True),
+    )
+    negatives = by_pandas.report["negatives"]
+    assert negatives["sweep_files_read"] < negatives["sweep_files_total"]
+    # Spark stops early too: at most about twice the files the single pass read
+    scanned = int(caplog.text.split("Spark scanned ")[1].split(" of ")[0])
+    assert negatives["sweep_files_read"] <= scanned <= 2 * negatives["sweep_files_read"] + 4
+    assert scanned < negatives["sweep_files_total"]
+
+
+@pytest.mark.slow
 def test_stamps_cut_from_bricks_on_spark_equal_the_cutout_files(spark, tmp_path, small_parameters):
     params = copy.deepcopy(small_parameters)
     params["ingest"]["engine"] = "spark"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -22,6 +23,8 @@ from stronglens_calibration.catalogues.selection import (
     scan_sweep_file,
 )
 from stronglens_calibration.datasets.fits_table import FITSTable
+
+logger = logging.getLogger(__name__)
 
 #: Schema of one scanned file as it travels from an executor to the driver.
 SCAN_SCHEMA = (
@@ -74,8 +77,10 @@ def select_objects_spark(
     spark: Any,
 ) -> SelectionResult:
     """:func:`~stronglens_calibration.catalogues.selection.select_objects` with the files
-    scanned by Spark tasks. Every file is scanned (``limit`` then only shortens the fold,
-    as it shortens the single pass), so use ``limit`` for smoke runs on one machine."""
+    scanned by Spark tasks: without ``limit`` all at once; with it, first the files holding
+    the chosen positives, then the others in doubling batches only while the fold has not
+    stopped (it stops where the single pass stops), so a smoke run reads at most about
+    twice the files the pandas engine reads."""
     plan = plan_selection(positives, list(sweeps), lenscat, cfg)
     loaders = {name: sweeps[name] for name in plan.order}
     ctx = plan.ctx
@@ -85,13 +90,32 @@ def select_objects_spark(
             for name in pdf["name"]:
                 yield pd.DataFrame([encode_scan(scan_sweep_file(name, loaders[name](), ctx))])
 
-    if not plan.order:  # no sweep file: nothing to distribute
-        return merge_scans(plan, {}.__getitem__)
-    names = spark.createDataFrame(pd.DataFrame({"name": plan.order}))
-    tasks = min(len(plan.order), max(spark.sparkContext.defaultParallelism, 1) * 4)
-    rows = names.repartition(tasks).mapInPandas(scan_files, SCAN_SCHEMA).toPandas()
-    scans = {str(r["name"]): decode_scan(r) for r in rows.to_dict("records")}
-    missing = [n for n in plan.order if n not in scans]
-    if missing:
-        raise RuntimeError(f"Spark returned no scan for sweep file(s) {missing[:5]}")
-    return merge_scans(plan, scans.__getitem__)
+    scans: dict[str, SweepScan] = {}
+
+    def run(names: list[str]) -> None:
+        frame = spark.createDataFrame(pd.DataFrame({"name": names}))
+        tasks = min(len(names), max(spark.sparkContext.defaultParallelism, 1) * 4)
+        rows = frame.repartition(tasks).mapInPandas(scan_files, SCAN_SCHEMA).toPandas()
+        scans.update({str(r["name"]): decode_scan(r) for r in rows.to_dict("records")})
+        missing = [n for n in names if n not in scans]
+        if missing:
+            raise RuntimeError(f"Spark returned no scan for sweep file(s) {missing[:5]}")
+
+    batch = [max(plan.n_first, 4)]
+
+    def scan_of(name: str) -> SweepScan:
+        if name not in scans:
+            i = plan.order.index(name)
+            if cfg.limit is None:
+                wanted = plan.order
+            elif i < plan.n_first:
+                wanted = plan.order[: plan.n_first]
+            else:  # past the positives' files: growing batches, as the fold may stop soon
+                wanted = plan.order[i : i + batch[0]]
+                batch[0] *= 2
+            run([n for n in wanted if n not in scans])
+        return scans[name]
+
+    result = merge_scans(plan, scan_of)
+    logger.info("Spark scanned %d of %d sweep files", len(scans), len(plan.order))
+    return result
