@@ -3,9 +3,10 @@
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-#: Pipelines that render demo inputs; never part of ``__default__`` so that a plain
-#: ``kedro run`` on real data cannot overwrite ``data/01_raw``.
-DATA_GENERATORS: frozenset[str] = frozenset({"mock_survey"})
+#: Pipelines that write raw inputs (the demo survey; the sweeps' parquet copy); never part
+#: of ``__default__``, so that a plain ``kedro run`` on real data cannot rewrite
+#: ``data/01_raw``.
+DATA_GENERATORS: frozenset[str] = frozenset({"mock_survey", "sweeps_to_parquet"})
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -108,6 +108,40 @@ def test_a_limited_selection_on_spark_equals_the_pandas_engine_and_stops_early(
 
 
 @pytest.mark.slow
+def test_the_parquet_sweep_table_gives_the_pandas_engines_selection(ingested, spark, tmp_path):
+    from kedro_datasets.spark import SparkDataset
+
+    from stronglens_calibration.datasets import FITSTableDataset
+    from stronglens_calibration.pipelines.ingest.nodes import select_positives, select_sample
+    from stronglens_calibration.pipelines.sweeps_to_parquet.nodes import convert_sweeps
+
+    root, params = ingested
+    ingest = copy.deepcopy(params["ingest"]) | {"sweep_chunk_rows": 7}  # several chunks
+    sweeps = {
+        p.stem: FITSTableDataset(str(p)).load
+        for p in sorted((root / "01_raw/sweeps").glob("*.fits"))
+    }
+    dataset = SparkDataset(
+        filepath=str(tmp_path / "sweeps_parquet"),
+        file_format="parquet",
+        save_args={"mode": "overwrite"},
+    )
+    dataset.save(convert_sweeps(sweeps, {"ingest": ingest}["ingest"]))
+    table = dataset.load()
+    assert table.count() == sum(load().n_rows for load in sweeps.values())
+    lenscat = pd.read_csv(root / "01_raw/lenscat/lenscat_catalogue.csv", dtype={"zlens": str})
+    positives = select_positives(lenscat, ingest)[0]
+    objects, quarantine, report = select_sample(positives, sweeps, lenscat, ingest)
+    objects2, quarantine2, report2 = select_sample(positives, table, lenscat, ingest)
+    assert report2 == report
+    pd.testing.assert_frame_equal(
+        objects2.sort_values("object_id").reset_index(drop=True),
+        objects.sort_values("object_id").reset_index(drop=True),
+    )
+    pd.testing.assert_frame_equal(quarantine2, quarantine)
+
+
+@pytest.mark.slow
 def test_stamps_cut_from_bricks_on_spark_equal_the_cutout_files(spark, tmp_path, small_parameters):
     params = copy.deepcopy(small_parameters)
     params["ingest"]["engine"] = "spark"

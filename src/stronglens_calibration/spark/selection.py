@@ -16,6 +16,7 @@ import pandas as pd
 
 from stronglens_calibration.catalogues.selection import (
     SelectionConfig,
+    SelectionPlan,
     SelectionResult,
     SweepScan,
     merge_scans,
@@ -77,10 +78,7 @@ def select_objects_spark(
     spark: Any,
 ) -> SelectionResult:
     """:func:`~stronglens_calibration.catalogues.selection.select_objects` with the files
-    scanned by Spark tasks: without ``limit`` all at once; with it, first the files holding
-    the chosen positives, then the others in doubling batches only while the fold has not
-    stopped (it stops where the single pass stops), so a smoke run reads at most about
-    twice the files the pandas engine reads."""
+    scanned by Spark tasks, one per file (see :func:`fold` for ``limit``)."""
     plan = plan_selection(positives, list(sweeps), lenscat, cfg)
     loaders = {name: sweeps[name] for name in plan.order}
     ctx = plan.ctx
@@ -90,17 +88,26 @@ def select_objects_spark(
             for name in pdf["name"]:
                 yield pd.DataFrame([encode_scan(scan_sweep_file(name, loaders[name](), ctx))])
 
-    scans: dict[str, SweepScan] = {}
-
-    def run(names: list[str]) -> None:
+    def run(names: list[str]) -> dict[str, SweepScan]:
         frame = spark.createDataFrame(pd.DataFrame({"name": names}))
         tasks = min(len(names), max(spark.sparkContext.defaultParallelism, 1) * 4)
         rows = frame.repartition(tasks).mapInPandas(scan_files, SCAN_SCHEMA).toPandas()
-        scans.update({str(r["name"]): decode_scan(r) for r in rows.to_dict("records")})
-        missing = [n for n in names if n not in scans]
-        if missing:
-            raise RuntimeError(f"Spark returned no scan for sweep file(s) {missing[:5]}")
+        return {str(r["name"]): decode_scan(r) for r in rows.to_dict("records")}
 
+    return fold(plan, cfg, run)
+
+
+def fold(
+    plan: SelectionPlan,
+    cfg: SelectionConfig,
+    run: Callable[[list[str]], dict[str, SweepScan]],
+) -> SelectionResult:
+    """Fold the files' scans in plan order, asking ``run`` (a Spark job) for scans as
+    the fold needs them: without ``limit`` all files at once; with it, first the files
+    holding the chosen positives, then the others in doubling batches only while the
+    fold has not stopped (it stops where the single pass stops), so a smoke run reads
+    at most about twice the files the pandas engine reads."""
+    scans: dict[str, SweepScan] = {}
     batch = [max(plan.n_first, 4)]
 
     def scan_of(name: str) -> SweepScan:
@@ -110,10 +117,14 @@ def select_objects_spark(
                 wanted = plan.order
             elif i < plan.n_first:
                 wanted = plan.order[: plan.n_first]
-            else:  # past the positives' files: growing batches, as the fold may stop soon
+            else:
                 wanted = plan.order[i : i + batch[0]]
                 batch[0] *= 2
-            run([n for n in wanted if n not in scans])
+            wanted = [n for n in wanted if n not in scans]
+            scans.update(run(wanted))
+            missing = [n for n in wanted if n not in scans]
+            if missing:
+                raise RuntimeError(f"Spark returned no scan for sweep file(s) {missing[:5]}")
         return scans[name]
 
     result = merge_scans(plan, scan_of)

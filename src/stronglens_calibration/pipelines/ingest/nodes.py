@@ -73,7 +73,7 @@ def select_positives(
 
 def select_sample(
     positives: pd.DataFrame,
-    negative_pool: dict[str, Callable[[], FITSTable]],
+    negative_pool: dict[str, Callable[[], FITSTable]] | Any,
     lens_candidates: pd.DataFrame,
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -81,10 +81,20 @@ def select_sample(
 
     See :func:`stronglens_calibration.catalogues.selection.select_objects`; with
     ``ingest.engine: spark`` the sweep files are scanned by Spark tasks
-    (:func:`stronglens_calibration.spark.selection.select_objects_spark`).
+    (:func:`stronglens_calibration.spark.selection.select_objects_spark`). When
+    ``negative_pool`` is a Spark table of sweep rows (a ``spark.SparkDataset`` written by
+    the ``sweeps_to_parquet`` pipeline), it is scanned one file per group
+    (:func:`stronglens_calibration.spark.sweeps.select_objects_from_table`).
     """
     cfg = SelectionConfig.from_params(params)
-    if ParamReader(params, "ingest").choice("engine", ["pandas", "spark"]) == "spark":
+    if hasattr(negative_pool, "sparkSession"):  # a Spark table of sweep rows (spark.SparkDataset)
+        from stronglens_calibration.spark.session import active_session
+        from stronglens_calibration.spark.sweeps import select_objects_from_table
+
+        result = select_objects_from_table(
+            positives, negative_pool, lens_candidates, cfg, active_session()
+        )
+    elif ParamReader(params, "ingest").choice("engine", ["pandas", "spark"]) == "spark":
         from stronglens_calibration.spark.selection import select_objects_spark
         from stronglens_calibration.spark.session import active_session
 
