@@ -71,6 +71,7 @@ def test_ingest_on_spark_equals_the_pandas_engine(ingested, spark, tmp_path):
     assert len(shards) >= 2
     for shard in shards:
         assert (spark_root / "03_primary/stamps" / shard.name).read_bytes() == shard.read_bytes()
+    assert not (spark_root / "02_intermediate/stamps_staging").exists()  # moved, not copied
 
 
 @pytest.mark.slow

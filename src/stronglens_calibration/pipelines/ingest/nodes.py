@@ -280,6 +280,14 @@ def _read_cutouts_on_spark(
         name = shard_name(int(shard))
         entries = rows.drop(columns=["shard", "offset"]).reset_index(drop=True)
         yield {name: StagedPartition(staged_shard_path(staging, int(shard)))}, {name: entries}
+    # every staged shard has been moved into the store by now: drop the empty folder
+    import fsspec
+
+    from stronglens_calibration.datasets.fsspec_file import normalise_uri
+
+    fs, root = fsspec.core.url_to_fs(normalise_uri(staging))
+    if fs.exists(root) and not fs.ls(root):
+        fs.rm(root, recursive=True)
 
 
 def assemble_objects(
