@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from kedro.config import OmegaConfigLoader
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,14 +66,8 @@ def main(n_rows: int = 100_000) -> None:
     t_pandas = time.perf_counter() - start
 
     start = time.perf_counter()
-    spark = start_session(
-        {
-            "spark.master": "local[2]",
-            "spark.ui.enabled": False,
-            "spark.sql.execution.arrow.pyspark.enabled": True,
-            "spark.sql.shuffle.partitions": 4,
-        }
-    )
+    # the session `kedro run --env spark` starts (local[2])
+    spark = start_session(yaml.safe_load((ROOT / "conf/spark/spark.yml").read_text()))
     spark.sparkContext.setLogLevel("ERROR")
     t_session = time.perf_counter() - start
     times = []

@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from kedro.framework.hooks import hook_impl
-from kedro.io.core import get_filepath_str
+
+from stronglens_calibration.datasets.location import dataset_location
 
 logger = logging.getLogger(__name__)
 
@@ -28,18 +29,6 @@ _CREDENTIALS_HINT = (
 
 class PreflightError(RuntimeError):
     """A storage or tracking location the run needs is unusable."""
-
-
-def dataset_location(dataset: Any) -> tuple[Any, str] | None:
-    """``(filesystem, path)`` of a file- or folder-backed dataset; ``None`` for others."""
-    fs = getattr(dataset, "_fs", None) or getattr(dataset, "_filesystem", None)
-    if fs is None:
-        return None
-    if getattr(dataset, "_filepath", None) is not None:
-        protocol = getattr(dataset, "_protocol", "file")
-        return fs, get_filepath_str(dataset._filepath, protocol)
-    path = getattr(dataset, "_normalized_path", None) or getattr(dataset, "_path", None)
-    return (fs, str(path)) if path else None
 
 
 def _describe(exc: BaseException) -> str:
@@ -68,13 +57,10 @@ def check_inputs(names: list[str], catalog: Any) -> int:
     for name in names:
         if name.startswith("params:") or name == "parameters":
             continue
-        dataset = catalog.get(name)
-        if (getattr(dataset, "metadata", None) or {}).get("optional_input"):
-            continue
-        location = dataset_location(dataset)
+        location = dataset_location(catalog.get(name))
         if location is None:
             continue
-        fs, path = location
+        fs, path = location.fs, location.path
         try:
             fs.info(path)
         except FileNotFoundError as exc:
@@ -98,7 +84,7 @@ def check_writable(names: list[str], catalog: Any) -> str | None:
         location = dataset_location(catalog.get(name))
         if location is None:
             continue
-        fs, path = location
+        fs, path = location.fs, location.path
         folder = path.rstrip("/").rsplit("/", 1)[0]
         probe = f"{folder}/.preflight-{uuid.uuid4().hex}"
         try:

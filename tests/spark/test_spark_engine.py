@@ -21,16 +21,13 @@ def spark():
 
     if sh.which("java") is None:
         pytest.skip("Spark needs a Java runtime (17+) on PATH")
-    from stronglens_calibration.spark.session import start_session
+    import yaml
 
-    session = start_session(
-        {
-            "spark.master": "local[2]",
-            "spark.ui.enabled": False,
-            "spark.sql.execution.arrow.pyspark.enabled": True,
-            "spark.sql.shuffle.partitions": 4,
-        }
-    )
+    from stronglens_calibration.spark.session import start_session
+    from tests.conftest import PROJECT_ROOT
+
+    # the session `kedro run --env spark` starts (local[2])
+    session = start_session(yaml.safe_load((PROJECT_ROOT / "conf/spark/spark.yml").read_text()))
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
@@ -190,7 +187,7 @@ def test_env_spark_starts_a_session_and_runs_quality_and_split(ingested, tmp_pat
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
-    assert "quality on Spark" in output
+    assert "quality (spark engine)" in output
     assert "Spark" in output and "local[2]" in output
     reference = tmp_path / "reference"
     shutil.copytree(root, reference)

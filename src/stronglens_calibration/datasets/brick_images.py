@@ -64,6 +64,8 @@ class BrickImagesDataset(AbstractDataset):
         protocol, root = get_protocol_and_path(normalise_uri(path))
         self._protocol = protocol
         self._fs = fsspec.filesystem(protocol, **(deepcopy(credentials) or {}), **(fs_args or {}))
+        # the root is kept as `_root`, not `_path`: the pre-flight check does not require a
+        # coadd tree, which is read only with `ingest.bricks.enabled`
         self._root = root
         self._template = template
         self.metadata = metadata

@@ -12,9 +12,12 @@ from stronglens_calibration.stamps.store import shard_name
 
 
 def read_crops(
-    objects: pd.DataFrame, stamps: Mapping[str, Callable[[], np.ndarray]], half_size: int
+    objects: pd.DataFrame,
+    stamps: Mapping[str, Callable[[], np.ndarray]],
+    half_size: int | None = None,
 ) -> np.ndarray:
-    """Central crops of the objects' stamps, in table order.
+    """Central crops of the objects' stamps (whole stamps by default), in table order;
+    each shard is opened once. A row may appear more than once.
 
     Parameters
     ----------
@@ -22,13 +25,15 @@ def read_crops(
         Rows with ``shard`` and ``offset``.
     stamps : Mapping
         Shard name to loader (memory-mapped when local).
-    half_size : int
-        Crop half-width in pixels; the crop is ``2 * half_size + 1`` on a side.
+    half_size : int, optional
+        Crop half-width in pixels; the crop is ``2 * half_size + 1`` on a side. ``None``:
+        the whole stamp.
 
     Returns
     -------
     numpy.ndarray
-        float32 ``(n, 3, 2h + 1, 2h + 1)``, g, r, z, nanomaggies per pixel.
+        float32 ``(n, 3, 2h + 1, 2h + 1)`` (or ``(n, 3, H, W)``), g, r, z, nanomaggies
+        per pixel.
     """
     out = None
     order = np.argsort(
@@ -38,16 +43,15 @@ def read_crops(
     for shard, part in rows.groupby("shard", sort=True):
         data = stamps[shard_name(int(shard))]()
         c = data.shape[-1] // 2
-        if half_size > c:
-            raise ValueError(
-                f"crop half-size {half_size} px exceeds the stamp ({data.shape[-1]} px)"
-            )
+        half = c if half_size is None else half_size
+        if half > c:
+            raise ValueError(f"crop half-size {half} px exceeds the stamp ({data.shape[-1]} px)")
         crop = np.asarray(
             data[
                 part["offset"].to_numpy(),
                 :,
-                c - half_size : c + half_size + 1,
-                c - half_size : c + half_size + 1,
+                c - half : c + half + 1,
+                c - half : c + half + 1,
             ],
             dtype=np.float32,
         )

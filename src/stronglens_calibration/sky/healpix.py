@@ -23,13 +23,8 @@ def healpix_nested(ra_deg: np.ndarray, dec_deg: np.ndarray, nside: int) -> np.nd
     numpy.ndarray
         int64 pixel indices.
     """
-    try:
-        import healpy
-    except ImportError as exc:  # pragma: no cover - healpy is a declared dependency
-        raise ImportError(
-            "healpy is required for region-disjoint splits (pip install healpy); the split "
-            "pipeline refuses to fall back to a per-object hash, which is not spatial"
-        ) from exc
+    import healpy
+
     if nside < 1 or nside & (nside - 1):
         raise ValueError(f"parameter 'split.nside' must be a power of two, got {nside}")
     ra = np.asarray(ra_deg, dtype=np.float64)

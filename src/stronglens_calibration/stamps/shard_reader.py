@@ -73,19 +73,63 @@ def cut_from_bricks(
     return stamps, infos
 
 
+def file_sources(rows: pd.DataFrame, sources: CutoutSources) -> tuple[list[Source], list[str]]:
+    """Sources and names of the shard's rows that come from files (not bricks), in order."""
+    files = rows[(rows["cutout_origin"] != "brick").to_numpy()]
+    located = [
+        sources(str(k), int(r))
+        for k, r in zip(files["cutout_file"], files["cutout_row"], strict=True)
+    ]
+    return [s for s, _ in located], [m for _, m in located]
+
+
+def complete_shard(
+    rows: pd.DataFrame,
+    decoded: np.ndarray,
+    decoded_infos: list[dict[str, str]],
+    bricks: Callable[[str, str], Any] | None,
+    size: int,
+) -> tuple[np.ndarray, list[dict[str, str]]]:
+    """The whole shard: the decoded file stamps (rows of :func:`file_sources`, in order)
+    in their slots, and the brick rows cut from their bricks.
+
+    Returns
+    -------
+    stamps : numpy.ndarray
+        float32 ``(n, 3, size, size)``; NaN where a cutout is unusable.
+    infos : list of dict
+        ``reader``, ``bands_present``, ``cutout_error`` per slot.
+    """
+    from_brick = (rows["cutout_origin"] == "brick").to_numpy()
+    if not from_brick.any():
+        return decoded, decoded_infos
+    if bricks is None:
+        raise ValueError("the plan cuts stamps from bricks but no coadd_bricks were given")
+    stamps = np.empty((len(rows), len(BANDS), size, size), dtype=np.float32)
+    infos: list[dict[str, str]] = [{} for _ in range(len(rows))]
+    files, brick_rows = np.flatnonzero(~from_brick), np.flatnonzero(from_brick)
+    stamps[files] = decoded
+    stamps[brick_rows], brick_infos = cut_from_bricks(rows.iloc[brick_rows], bricks, size)
+    for j, info in zip(files, decoded_infos, strict=True):
+        infos[j] = info
+    for j, info in zip(brick_rows, brick_infos, strict=True):
+        infos[j] = info
+    return stamps, infos
+
+
 def read_shard(
     rows: pd.DataFrame,
     sources: CutoutSources,
     bricks: Callable[[str, str], Any] | None,
     size: int,
 ) -> tuple[np.ndarray, list[dict[str, str]]]:
-    """Every slot of one shard, sequentially (rows in slot order).
+    """Every slot of one shard, in this process (the Spark engine's task).
 
     Parameters
     ----------
     rows : pandas.DataFrame
-        Plan rows of the shard: ``cutout_file``, ``cutout_row``, ``cutout_origin`` and,
-        for brick rows, ``brickname``, ``ra``, ``dec``.
+        Plan rows of the shard in slot order: ``cutout_file``, ``cutout_row``,
+        ``cutout_origin`` and, for brick rows, ``brickname``, ``ra``, ``dec`` (deg).
     sources : CutoutSources
         Where file bytes come from.
     bricks : callable or None
@@ -100,29 +144,7 @@ def read_shard(
     infos : list of dict
         ``reader``, ``bands_present``, ``cutout_error`` per slot.
     """
-    n = len(rows)
-    stamps = np.empty((n, len(BANDS), size, size), dtype=np.float32)
-    infos: list[dict[str, str]] = [{} for _ in range(n)]
-    from_brick = (rows["cutout_origin"] == "brick").to_numpy()
-    files = np.flatnonzero(~from_brick)
-    located = [
-        sources(str(k), int(r))
-        for k, r in zip(
-            rows["cutout_file"].to_numpy()[files], rows["cutout_row"].to_numpy()[files], strict=True
-        )
-    ]
-    file_stamps = np.empty((len(files), len(BANDS), size, size), dtype=np.float32)
-    file_infos = decode_into(
-        file_stamps, list(range(len(files))), [s for s, _ in located], [m for _, m in located], size
-    )
-    stamps[files] = file_stamps
-    for j, info in zip(files, file_infos, strict=True):
-        infos[j] = info
-    if from_brick.any():
-        if bricks is None:
-            raise ValueError("the plan cuts stamps from bricks but no coadd_bricks were given")
-        idx = np.flatnonzero(from_brick)
-        stamps[idx], brick_infos = cut_from_bricks(rows.iloc[idx], bricks, size)
-        for j, info in zip(idx, brick_infos, strict=True):
-            infos[j] = info
-    return stamps, infos
+    srcs, names = file_sources(rows, sources)
+    decoded = np.empty((len(srcs), len(BANDS), size, size), dtype=np.float32)
+    infos = decode_into(decoded, list(range(len(srcs))), srcs, names, size)
+    return complete_shard(rows, decoded, infos, bricks, size)

@@ -14,7 +14,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
-from kedro.io.core import get_filepath_str
+
+from stronglens_calibration.datasets.location import Location, dataset_location
 
 logger = logging.getLogger(__name__)
 
@@ -29,37 +30,34 @@ def artifact_folder(dataset: Any) -> str | None:
     return str(folder) if folder else None
 
 
-def dataset_file(dataset: Any) -> tuple[Any, str, str]:
-    """``(filesystem, path, protocol)`` of a single-file dataset's current version.
+def artifact_file(dataset: Any) -> Location:
+    """The file behind a dataset that asked to be logged.
 
     Raises
     ------
     TypeError
         For a dataset that is not one file on an fsspec filesystem.
     """
-    fs = getattr(dataset, "_fs", None)
-    filepath = getattr(dataset, "_filepath", None)
-    if fs is None or filepath is None:
+    location = dataset_location(dataset)
+    if location is None or not location.is_file:
         raise TypeError(
             f"{type(dataset).__name__} is not a single file on an fsspec filesystem; it cannot "
             f"carry metadata '{ARTIFACT_KEY}'"
         )
-    protocol = getattr(dataset, "_protocol", "file")
-    path = dataset._get_load_path() if getattr(dataset, "_version", None) else filepath
-    return fs, get_filepath_str(PurePosixPath(path), protocol), protocol
+    return location
 
 
 def log_dataset_file(dataset: Any, folder: str) -> None:
     """Log the saved file of ``dataset`` under ``folder`` in the active MLflow run."""
     import mlflow
 
-    fs, path, protocol = dataset_file(dataset)
-    if protocol == "file":
-        mlflow.log_artifact(path, folder)
+    location = artifact_file(dataset)
+    if location.protocol == "file":
+        mlflow.log_artifact(location.path, folder)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        local = Path(tmp) / PurePosixPath(path).name
-        fs.get(path, str(local))
+        local = Path(tmp) / PurePosixPath(location.path).name
+        location.fs.get(location.path, str(local))
         mlflow.log_artifact(str(local), folder)
 
 
@@ -77,7 +75,7 @@ class MlflowArtifactsHook:
                 continue
             dataset = catalog.get(name)
             if artifact_folder(dataset):
-                dataset_file(dataset)  # fail at start-up, not after hours of work
+                artifact_file(dataset)  # fail at start-up, not after hours of work
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:

@@ -108,16 +108,24 @@ def test_evaluate_writes_the_report_figures_and_candidates(survey):
 
 
 class _RecordingShard:
-    """A stamp shard that records every row read from it."""
+    """A stamp shard that records every row read from it (integer or array indexing)."""
 
     def __init__(self, name: str, array: np.ndarray, log: set, poison: set | None = None) -> None:
         self.name, self.array, self.log, self.poison = name, array, log, poison or set()
+        self.shape = array.shape
 
     def __getitem__(self, index):
-        self.log.add((self.name, int(index)))
-        if (self.name, int(index)) in self.poison:
-            return np.full_like(self.array[index], 1e3)  # garbage where test metrics must not look
-        return self.array[index]
+        rows = index[0] if isinstance(index, tuple) else index
+        rows = np.atleast_1d(np.asarray(rows))
+        self.log.update((self.name, int(r)) for r in rows)
+        out = np.array(self.array[index], dtype=np.float32, copy=True)
+        bad = [i for i, r in enumerate(rows) if (self.name, int(r)) in self.poison]
+        if bad:  # garbage where test metrics must not look
+            if np.ndim(index[0] if isinstance(index, tuple) else index) == 0:
+                out[...] = 1e3
+            else:
+                out[bad] = 1e3
+        return out
 
 
 def _recording_stamps(catalog, log, poison=None):

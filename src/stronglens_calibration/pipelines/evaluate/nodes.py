@@ -31,6 +31,7 @@ from stronglens_calibration.evaluation.operating_points import (
     threshold_at_fpr,
     tpr_with_fewer_fp_than,
 )
+from stronglens_calibration.gates.features import read_crops
 
 logger = logging.getLogger(__name__)
 
@@ -337,22 +338,6 @@ def evaluate_test(
     return metrics, candidates.reset_index(drop=True)
 
 
-def _read_rows(rows: pd.DataFrame, stamps: dict[str, Callable[[], np.ndarray]]) -> np.ndarray:
-    """Raw stamps ``(n, 3, H, W)`` of the given ``objects_split`` rows (through the store)."""
-    from stronglens_calibration.stamps.store import shard_name
-
-    opened: dict[str, np.ndarray] = {}
-    out = []
-    for shard, offset in zip(
-        rows["shard"].to_numpy(int), rows["offset"].to_numpy(int), strict=True
-    ):
-        name = shard_name(int(shard))
-        if name not in opened:
-            opened[name] = stamps[name]()
-        out.append(np.asarray(opened[name][int(offset)], dtype=np.float32))
-    return np.stack(out)
-
-
 def measure_selection_function(
     lens_finder: dict,
     objects_split: pd.DataFrame,
@@ -403,7 +388,7 @@ def measure_selection_function(
     if p.boolean("injection_hosts_exclude_confusers"):
         hosts = hosts[hosts["confuser_category"].fillna("") == ""]
     plan = plan_injections(hosts, cfg, seed)
-    host_stamps = _read_rows(plan, stamps)
+    host_stamps = read_crops(plan, stamps)
     logger.info(
         "injecting %d lensed sources into %d test non-lenses", len(plan), plan["host_id"].nunique()
     )
@@ -465,7 +450,7 @@ def measure_selection_function(
     positives = test[test["label"] == 1]
     if positives.empty:
         raise ValueError("the realism checks need real lenses in the test split; it has none")
-    real_stamps = _read_rows(positives, stamps)
+    real_stamps = read_crops(positives, stamps)
     pos_median = positives[[f"annulus_median_{b}" for b in BANDS]].to_numpy(np.float32)
     pos_mad = positives[[f"annulus_mad_{b}" for b in BANDS]].to_numpy(np.float32)
     _, real_features = score_stamps(
@@ -688,7 +673,7 @@ def plot_gallery(
     ):
         if rows.empty:
             continue
-        pix = _read_rows(test.loc[rows["object_id"]], stamps)
+        pix = read_crops(test.loc[rows["object_id"]], stamps)
         items = []
         for stamp, r in zip(pix, rows.itertuples(), strict=True):
             kind = f"lens {r.tier}" if r.label == 1 else f"non-lens ({r.confuser_category})"

@@ -18,7 +18,11 @@ from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.datasets.fits_table import FITSTable
 from stronglens_calibration.stamps.cutout_service import CutoutServiceConfig, fetch_cutouts
 from stronglens_calibration.stamps.naming import cutout_stem
-from stronglens_calibration.stamps.shard_reader import CutoutSources, cut_from_bricks
+from stronglens_calibration.stamps.shard_reader import (
+    CutoutSources,
+    complete_shard,
+    file_sources,
+)
 from stronglens_calibration.stamps.store import (
     CutoutDecoder,
     CutoutIndex,
@@ -218,12 +222,7 @@ def read_cutouts(
     groups = list(slots.groupby("shard", sort=True))
 
     def submit(decoder: CutoutDecoder, rows: pd.DataFrame) -> Callable[[], Any]:
-        files = rows[rows["cutout_origin"] != "brick"]
-        located = [
-            sources(k, int(r))
-            for k, r in zip(files["cutout_file"], files["cutout_row"], strict=True)
-        ]
-        return decoder.submit([s for s, _ in located], [n for _, n in located])
+        return decoder.submit(*file_sources(rows, sources))
 
     with CutoutDecoder(c.integer("n_workers", low=1), size) as decoder:
         pending = submit(decoder, groups[0][1]) if groups else None
@@ -231,20 +230,7 @@ def read_cutouts(
             decoded, decoded_infos = pending()
             # the workers decode the next shard while this one is cut and written
             pending = submit(decoder, groups[i + 1][1]) if i + 1 < len(groups) else None
-            from_brick = (rows["cutout_origin"] == "brick").to_numpy()
-            if from_brick.any():
-                stamps = np.empty((len(rows), len(BANDS), size, size), dtype=np.float32)
-                stamps[~from_brick] = decoded
-                stamps[from_brick], brick_infos = cut_from_bricks(
-                    rows[from_brick], coadd_bricks, size
-                )
-                infos: list[dict[str, str]] = [{}] * len(rows)
-                for j, info in zip(np.flatnonzero(~from_brick), decoded_infos, strict=True):
-                    infos[j] = info
-                for j, info in zip(np.flatnonzero(from_brick), brick_infos, strict=True):
-                    infos[j] = info
-            else:
-                stamps, infos = decoded, decoded_infos
+            stamps, infos = complete_shard(rows, decoded, decoded_infos, coadd_bricks, size)
             log = pd.DataFrame(infos)
             log.insert(0, "object_id", rows["object_id"].to_numpy())
             progress.update(len(rows))

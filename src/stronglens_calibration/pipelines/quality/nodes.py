@@ -43,39 +43,51 @@ def measure_stamps(
     workers = p.integer("n_workers", low=1)
     engine = p.choice("engine", ["pandas", "spark"])
     stored = objects[objects["shard"] >= 0]
+    missing = sorted({shard_name(int(s)) for s in stored["shard"].unique()} - set(stamps))
+    if missing:
+        raise ValueError(f"stamp store lacks shard(s) {missing} that the object table points at")
+    start = time.perf_counter()
     if engine == "spark":
         from stronglens_calibration.spark.quality import shard_statistics_spark
         from stronglens_calibration.spark.session import active_session
 
-        missing = sorted({shard_name(int(s)) for s in stored["shard"].unique()} - set(stamps))
-        if missing:
-            raise ValueError(
-                f"stamp store lacks shard(s) {missing} that the object table points at"
-            )
-        start = time.perf_counter()
         stats = shard_statistics_spark(stored, stamps, size, core, annulus, batch, active_session())
-        logger.info(
-            "quality on Spark: %d stamps in %.1f s", len(stored), time.perf_counter() - start
+    else:
+        stats = _statistics_in_processes(stored, stamps, size, core, annulus, batch, workers)
+    elapsed = time.perf_counter() - start
+    logger.info(
+        "quality (%s engine): %d stamps in %.1f s (%.0f stamps/s)",
+        engine,
+        len(stored),
+        elapsed,
+        len(stored) / max(elapsed, 1e-9),
+    )
+    return stats
+
+
+def _statistics_in_processes(
+    stored: pd.DataFrame,
+    stamps: dict[str, Callable[[], np.ndarray]],
+    size: int,
+    core: float,
+    annulus: tuple[float, float],
+    batch: int,
+    workers: int,
+) -> pd.DataFrame:
+    """The pandas engine: one task per shard, spread over ``workers`` processes."""
+    tasks = [
+        (
+            shard_name(int(shard)),
+            stamps[shard_name(int(shard))],
+            rows["offset"].to_numpy(np.int64),
+            rows["object_id"].tolist(),
+            size,
+            core,
+            annulus,
+            batch,
         )
-        return stats
-    tasks = []
-    for shard, rows in stored.groupby("shard", sort=True):
-        name = shard_name(int(shard))
-        if name not in stamps:
-            raise ValueError(f"stamp store lacks shard {name} that the object table points at")
-        tasks.append(
-            (
-                name,
-                stamps[name],
-                rows["offset"].to_numpy(np.int64),
-                rows["object_id"].tolist(),
-                size,
-                core,
-                annulus,
-                batch,
-            )
-        )
-    start = time.perf_counter()
+        for shard, rows in stored.groupby("shard", sort=True)
+    ]
     progress = tqdm(total=len(stored), desc="quality", unit="stamp")
     results = []
     if workers == 1 or len(tasks) < 2:
@@ -90,13 +102,6 @@ def measure_stamps(
                 results.append(fut.result())
                 progress.update(len(task[2]))
     progress.close()
-    elapsed = time.perf_counter() - start
-    logger.info(
-        "quality: %d stamps in %.1f s (%.0f stamps/s)",
-        len(stored),
-        elapsed,
-        len(stored) / max(elapsed, 1e-9),
-    )
     if not results:
         return pd.DataFrame({"object_id": pd.Series(dtype=str)})
     return pd.concat(results, ignore_index=True)
