@@ -58,7 +58,10 @@ def ingest(paths: list[Path], workers: int, out: Path) -> float:
         }
     )
     raw = {p.name: BinaryFileDataset(str(p)).load for p in paths}
-    params = {"cutouts": {"stamp_size": 101, "n_workers": workers, "parquet_npz_column": "npz"}}
+    params = {
+        "engine": "pandas",
+        "cutouts": {"stamp_size": 101, "n_workers": workers, "parquet_npz_column": "npz"},
+    }
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     for stamps, _ in read_cutouts(plan, raw, None, params):  # no coadd bricks
