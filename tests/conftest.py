@@ -133,3 +133,33 @@ def kedro_cli(project: Path, *args: str, timeout: int = 600):
         timeout=timeout,
         check=False,
     )
+
+
+def run_slice(pipeline, inputs: dict[str, Any], outputs: list[str]) -> dict[str, Any]:
+    """Run a slice of a real pipeline on an in-memory catalog.
+
+    Parameters
+    ----------
+    pipeline : kedro.pipeline.Pipeline
+        E.g. ``create_pipeline().to_nodes("build_split_report_node")``.
+    inputs : dict
+        Dataset name (``params:<section>`` included) to its data.
+    outputs : list of str
+        Datasets to return (outputs of the slice).
+    """
+    from kedro.io import DataCatalog, MemoryDataset
+    from kedro.runner import SequentialRunner
+
+    class Kept(MemoryDataset):
+        """Not released by the runner after its last reader (the test reads it)."""
+
+        def _release(self) -> None:
+            pass
+
+    catalog = DataCatalog()
+    for name, value in inputs.items():
+        catalog[name] = MemoryDataset(value, copy_mode="assign")
+    for name in outputs:
+        catalog[name] = Kept(copy_mode="assign")
+    SequentialRunner().run(pipeline, catalog)
+    return {name: catalog.load(name) for name in outputs}

@@ -179,6 +179,19 @@ class ParamReader:
             raise TypeError(f"parameter {self._name(key)!r} must be a list of strings")
         return tuple(value)
 
+    def tiers(self, key: str) -> dict[str, str]:
+        """A ``{grading: tier}`` mapping of strings (lenscat grading to project tier), in
+        its order; the first tier is the most confident."""
+        mapping = require_mapping(self.raw(key), self._name(key))
+        if not mapping or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items()
+        ):
+            raise TypeError(
+                f"parameter {self._name(key)!r} must map lenscat gradings to tier names, "
+                f"got {dict(mapping)!r}"
+            )
+        return dict(mapping)
+
     def choice(self, key: str, allowed: Sequence[str]) -> str:
         """One of ``allowed``."""
         value = self.raw(key)

@@ -6,7 +6,7 @@ import pytest
 from kedro.io import DatasetError
 
 from stronglens_calibration.datasets import BinaryFileDataset, FITSTableDataset
-from stronglens_calibration.datasets.fsspec_file import normalise_uri
+from stronglens_calibration.storage.uri import normalise_uri
 
 
 def test_fits_table_round_trip_with_strings_and_native_endianness(tmp_path):
@@ -46,9 +46,10 @@ def test_fits_table_reads_unsigned_and_vector_columns_like_astropy(tmp_path):
     t = Table({"U": np.array([0, 65535], dtype=np.uint16), "V": np.arange(6.0).reshape(2, 3)})
     fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU(t)]).writeto(tmp_path / "u.fits")
     table = FITSTableDataset(str(tmp_path / "u.fits")).load()
-    out = table.read(["U"])
+    out = table.read(["V", "U"])
     assert out["U"].dtype == np.uint16
     assert list(out["U"]) == [0, 65535]
+    np.testing.assert_array_equal(np.stack(out["V"].to_numpy()), np.arange(6.0).reshape(2, 3))
 
 
 def test_truncated_fits_table_is_reported(tmp_path):

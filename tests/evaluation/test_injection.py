@@ -15,7 +15,7 @@ from stronglens_calibration.evaluation.injection import (
     render_injection,
 )
 from stronglens_calibration.evaluation.realism import aperture_flux, linear_probe, median_ratio
-from stronglens_calibration.lensing.photometry import mag_to_nanomaggies
+from stronglens_calibration.photometry import mag_to_nanomaggies
 
 
 @pytest.fixture

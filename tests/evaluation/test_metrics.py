@@ -13,12 +13,12 @@ from stronglens_calibration.evaluation.calibration import (
     negative_log_likelihood,
     survey_logits,
 )
-from stronglens_calibration.evaluation.intervals import jeffreys_interval, proportion
 from stronglens_calibration.evaluation.operating_points import (
     precision_at_prevalence,
     threshold_at_fpr,
     tpr_with_fewer_fp_than,
 )
+from stronglens_calibration.stats import jeffreys_interval, proportion
 
 
 def test_jeffreys_interval_matches_published_values_and_edges():

@@ -22,6 +22,7 @@ PARAMS = {
     "diagnostic_max_per_class": 500,
     "diagnostic_logistic_C": 0.01,
     "arc_annulus_px": [1.5, 26.0],
+    "noise_annulus_px": [32.0, 45.0],
     "radial": {"max_radius_px": 40.0, "bin_width_px": 2.0},
     "folds": 5,
     "n_bootstrap": 100,
@@ -177,7 +178,7 @@ def test_arc_suppression_removes_a_ring_and_keeps_the_noise_level():
 def test_fast_bootstrap_auc_equals_sklearn():
     from sklearn.metrics import roc_auc_score
 
-    from stronglens_calibration.gates.statistics import BootstrapAUC
+    from stronglens_calibration.stats import BootstrapAUC
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 500)

@@ -90,7 +90,7 @@ def build_positives(
     candidates : pandas.DataFrame
         lenscat rows (see :func:`select_candidates`).
     tier_of_grading : Mapping
-        ``{"confident": "A", "probable": "B"}``.
+        lenscat grading to tier, most confident first (``{"confident": "A", ...}``).
     merge_radius_arcsec : float
         Rows closer than this are one object; the best tier (then the first row) is kept.
 
@@ -125,7 +125,8 @@ def build_positives(
     good = np.flatnonzero(in_range)
     if good.size:
         comp = _components(good.size, pairs_within(ra[good], dec[good], merge_radius_arcsec))
-        rank = table.loc[good, "tier"].map({"A": 0, "B": 1}).fillna(2).to_numpy()
+        order_of_tier = {t: i for i, t in enumerate(dict.fromkeys(tier_of_grading.values()))}
+        rank = table.loc[good, "tier"].map(order_of_tier).fillna(len(order_of_tier)).to_numpy()
         order = np.lexsort((np.arange(good.size), rank))
         keeper: dict[int, int] = {}
         for k in order:

@@ -1,4 +1,4 @@
-"""Matching negatives to positives: Cohen's d, histogram reweighting, subsampling."""
+"""Matching negatives to positives: histogram reweighting (raking) and subsampling."""
 
 from __future__ import annotations
 
@@ -6,28 +6,6 @@ import numpy as np
 import pandas as pd
 
 from stronglens_calibration.catalogues.sampling import keyed_uniform
-
-
-def cohens_d(
-    x: np.ndarray, y: np.ndarray, wx: np.ndarray | None = None, wy: np.ndarray | None = None
-) -> float:
-    """Weighted Cohen's d of ``x`` against ``y``: mean difference over the pooled sd.
-
-    Non-finite values are ignored. NaN when either sample is empty or both have zero
-    spread.
-    """
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    wx = np.ones_like(x) if wx is None else np.asarray(wx, float)
-    wy = np.ones_like(y) if wy is None else np.asarray(wy, float)
-    kx, ky = np.isfinite(x) & (wx > 0), np.isfinite(y) & (wy > 0)
-    x, wx, y, wy = x[kx], wx[kx], y[ky], wy[ky]
-    if x.size < 2 or y.size < 2:
-        return float("nan")
-    mx, my = np.average(x, weights=wx), np.average(y, weights=wy)
-    vx = np.average((x - mx) ** 2, weights=wx)
-    vy = np.average((y - my) ** 2, weights=wy)
-    pooled = np.sqrt(0.5 * (vx + vy))
-    return float((mx - my) / pooled) if pooled > 0 else float("nan")
 
 
 def _marginal_codes(

@@ -31,8 +31,8 @@ from stronglens_calibration.catalogues.sweeps import (
     sweep_box,
 )
 from stronglens_calibration.checks import ParamReader
-from stronglens_calibration.datasets.fits_table import FITSTable
 from stronglens_calibration.sky.matching import SkyIndex
+from stronglens_calibration.storage.fits_table import FITSTable
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from stronglens_calibration import BANDS
-from stronglens_calibration.lensing.photometry import nanomaggies_to_mag
+from stronglens_calibration.photometry import nanomaggies_to_mag
 
 #: Sweep columns the project reads (Tractor names).
 SWEEP_COLUMNS: tuple[str, ...] = (

@@ -3,39 +3,13 @@
 from __future__ import annotations
 
 from copy import deepcopy
-from typing import IO, Any
+from typing import Any
 
 import fsspec
 from kedro.io.core import AbstractDataset, get_protocol_and_path
 
-from stronglens_calibration.datasets.fsspec_file import normalise_uri
-from stronglens_calibration.stamps.bricks import DR10_IMAGE_TEMPLATE, image_path
-
-
-class BrickImages:
-    """Opens ``<root>/<template>`` for a brick and band; picklable (for worker processes
-    and Spark executors), nothing is listed or read until an image is opened.
-
-    Parameters
-    ----------
-    fs : fsspec.AbstractFileSystem
-        Filesystem of the coadd tree.
-    root : str
-        Coadd root (path on ``fs``).
-    template : str
-        Layout below the root (:data:`~.stamps.bricks.DR10_IMAGE_TEMPLATE`).
-    """
-
-    def __init__(self, fs: Any, root: str, template: str = DR10_IMAGE_TEMPLATE) -> None:
-        self.fs, self.root, self.template = fs, root.rstrip("/"), template
-
-    def path(self, brick: str, band: str) -> str:
-        """Path of one image on the filesystem."""
-        return f"{self.root}/{image_path(brick, band, self.template)}"
-
-    def __call__(self, brick: str, band: str) -> IO[bytes]:
-        """A binary file of the image; ``FileNotFoundError`` when the brick has none."""
-        return self.fs.open(self.path(brick, band), "rb")
+from stronglens_calibration.stamps.bricks import DR10_IMAGE_TEMPLATE, BrickImages
+from stronglens_calibration.storage.uri import normalise_uri
 
 
 class BrickImagesDataset(AbstractDataset):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from copy import deepcopy
 from pathlib import PurePosixPath
 from typing import Any
@@ -10,12 +9,7 @@ from typing import Any
 import fsspec
 from kedro.io.core import AbstractDataset, get_filepath_str, get_protocol_and_path
 
-_S3A = re.compile(r"^s3a://", re.IGNORECASE)
-
-
-def normalise_uri(filepath: str) -> str:
-    """Map Hadoop's ``s3a://`` scheme to ``s3://`` (the field report's lesson 1.4)."""
-    return _S3A.sub("s3://", str(filepath))
+from stronglens_calibration.storage.uri import normalise_uri
 
 
 class FsspecFileDataset(AbstractDataset):

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from kedro_datasets.partitions import PartitionedDataset
 
-
-@dataclass(frozen=True)
-class StagedPartition:
-    """A partition already written elsewhere on the dataset's filesystem (by a Spark
-    executor): saving moves the file into place (a rename locally, a server-side copy
-    on S3) instead of passing its bytes through the driver.
-
-    Attributes
-    ----------
-    path : str
-        Full path or URI of the staged file.
-    """
-
-    path: str
+from stronglens_calibration.stamps.store import StagedPartition
 
 
 class StreamedPartitionedDataset(PartitionedDataset):

@@ -18,13 +18,18 @@ prior the probabilities refer to is therefore the one the temperature was fitted
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, log_expit, logit
 
-from stronglens_calibration.evaluation.intervals import jeffreys_interval
+from stronglens_calibration.stats import jeffreys_interval
+
+logger = logging.getLogger(__name__)
 
 #: Range searched for the temperature.
 TEMPERATURE_BOUNDS: tuple[float, float] = (0.05, 20.0)
@@ -224,3 +229,51 @@ def calibration_summary(
 def probabilities(logits: np.ndarray) -> np.ndarray:
     """``sigmoid(logits)``."""
     return expit(np.asarray(logits, dtype=np.float64))
+
+
+def calibrate_on_validation(
+    val_scores: pd.DataFrame, objects: pd.DataFrame, survey_prevalence: float
+) -> dict[str, Any]:
+    """Temperature by minimum NLL on the validation split, and the priors.
+
+    Only labels are read from ``objects`` (the training split's class fraction,
+    which the calibrated probabilities refer to); no stamp.
+
+    Returns
+    -------
+    dict
+        :class:`TemperatureFit` fields, ``sample_prior`` (lens
+        fraction among the usable training objects), ``val_prior`` (the same on the
+        validation split, for comparison) and ``survey_prevalence``.
+    """
+    survey = survey_prevalence
+    prior_logit(survey, "'survey_prevalence'")
+    rows = val_scores[val_scores["scored"]]
+    fit = fit_temperature(rows["logit"].to_numpy(), rows["label"].to_numpy())
+    if fit.at_bound:
+        logger.warning("temperature %.3g sits at the edge of its search range", fit.temperature)
+    train = objects[objects["cutout_ok"] & (objects["split"] == "train")]
+    sample_prior = float((train["label"] == 1).mean()) if len(train) else float("nan")
+    if not 0 < sample_prior < 1:
+        raise ValueError(
+            "the training split needs lenses and non-lenses to define the sample's class "
+            f"balance; its lens fraction is {sample_prior}"
+        )
+    val_prior = float((rows["label"] == 1).mean())
+    logger.info(
+        "temperature %.3f fitted on %d val objects: NLL %.4f -> %.4f; lens fraction train "
+        "%.3f, val %.3f",
+        fit.temperature,
+        len(rows),
+        fit.nll_before,
+        fit.nll_after,
+        sample_prior,
+        val_prior,
+    )
+    return {
+        **fit.to_dict(),
+        "sample_prior": sample_prior,
+        "val_prior": val_prior,
+        "survey_prevalence": survey,
+        "split": "val",
+    }

@@ -21,6 +21,7 @@ from stronglens_calibration.lensing.arcs import render_lens_system
 from stronglens_calibration.lensing.grid import PixelGrid
 from stronglens_calibration.lensing.noise import add_noise
 from stronglens_calibration.lensing.psf import moffat_kernel
+from stronglens_calibration.stamps.geometry import centre_slice
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,5 @@ def render_injection(
     rng = np.random.default_rng([seed, int(row["injection_id"]), 11])
     arcs = add_noise(arcs, np.zeros(len(BANDS)), cfg.counts_per_nanomaggy, rng)
     out = np.array(host, dtype=np.float32, copy=True)
-    y0, x0 = h // 2 - size // 2, w // 2 - size // 2
-    out[:, y0 : y0 + size, x0 : x0 + size] += arcs
+    out[:, centre_slice(h, size), centre_slice(w, size)] += arcs
     return out

@@ -13,6 +13,7 @@ from sklearn.metrics import roc_curve
 
 from stronglens_calibration.evaluation.calibration import reliability_table
 from stronglens_calibration.stamps.display import rgb_composite
+from stronglens_calibration.stamps.geometry import centre_crop
 
 _NEG, _TIER_A, _TIER_B = "#4477aa", "#cc3311", "#ee7733"
 
@@ -181,12 +182,45 @@ def gallery_figure(
                 ax.set_axis_off()
                 continue
             stamp, caption = items[c]
-            h = stamp.shape[1]
-            y0 = max(h // 2 - crop // 2, 0)
-            ax.imshow(
-                rgb_composite(stamp[:, y0 : y0 + crop, y0 : y0 + crop], q, stretch), origin="lower"
-            )
+            view = centre_crop(stamp, min(crop, stamp.shape[-1]))
+            ax.imshow(rgb_composite(view, q, stretch), origin="lower")
             ax.set_title(caption, fontsize=6)
         axes[r, 0].set_ylabel(title, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def candidate_panels(
+    candidates: pd.DataFrame,
+    objects: pd.DataFrame,
+    stamps: Mapping[str, Any],
+    n_per_row: int,
+) -> list[tuple[str, list[tuple[np.ndarray, str]]]]:
+    """The gallery's rows: the top-ranked test objects, the highest-scoring non-lenses
+    and the lowest-scoring lenses (what a visual inspector would be sent first).
+
+    Returns
+    -------
+    list
+        ``(title, [(stamp (3, H, W), caption), ...])`` per row.
+    """
+    from stronglens_calibration.stamps.reading import read_stamps
+
+    ranked = candidates[candidates["scored"]]
+    test = objects[(objects["split"] == "test") & objects["cutout_ok"]].set_index("object_id")
+    n = n_per_row
+    panels = []
+    for title, rows in (
+        ("top-ranked test objects", ranked.head(n)),
+        ("highest-scoring non-lenses", ranked[ranked["label"] == 0].head(n)),
+        ("lowest-scoring lenses", ranked[ranked["label"] == 1].tail(n)[::-1]),
+    ):
+        if rows.empty:
+            continue
+        pix = read_stamps(test.loc[rows["object_id"]], stamps)
+        items = []
+        for stamp, r in zip(pix, rows.itertuples(), strict=True):
+            kind = f"lens {r.tier}" if r.label == 1 else f"non-lens ({r.confuser_category})"
+            items.append((stamp, f"#{r.rank} p={r.p_calibrated:.2f}\n{kind}"))
+        panels.append((title, items))
+    return panels

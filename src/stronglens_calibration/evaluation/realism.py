@@ -7,9 +7,10 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from stronglens_calibration import BANDS
-from stronglens_calibration.gates.statistics import bootstrap, bootstrap_auc, out_of_fold_scores
+from stronglens_calibration.gates.statistics import out_of_fold_scores
 from stronglens_calibration.stamps.geometry import annulus_mask, core_mask
 from stronglens_calibration.stamps.statistics import nanmedian_rows
+from stronglens_calibration.stats import bootstrap, bootstrap_auc
 
 
 def aperture_flux(

@@ -13,12 +13,18 @@ import pandas as pd
 from stronglens_calibration import BANDS
 from stronglens_calibration.catalogues.sampling import keyed_uniform
 from stronglens_calibration.checks import ParamReader
-from stronglens_calibration.gates.features import core_pixels, radial_profiles, read_crops
-from stronglens_calibration.gates.statistics import (
+from stronglens_calibration.gates.features import core_pixels, radial_profiles
+from stronglens_calibration.gates.registry import (
+    GATES,
+    GateDefinition,
+    gates_of_kind,
+    register_gate,
+)
+from stronglens_calibration.gates.statistics import max_abs_cohens_d, out_of_fold_scores
+from stronglens_calibration.stamps.reading import read_stamps
+from stronglens_calibration.stats import (
     bootstrap,
     bootstrap_auc,
-    max_abs_cohens_d,
-    out_of_fold_scores,
     weighted_auc,
     weighted_mean_ratio,
 )
@@ -28,9 +34,24 @@ logger = logging.getLogger(__name__)
 NORMALISATION_COLUMNS = tuple(f"annulus_{s}_{b}" for b in BANDS for s in ("median", "mad"))
 
 
+def _threshold(t: ParamReader, gate: GateDefinition) -> Any:
+    """A gate's threshold, read by its rule."""
+    if gate.rule == "interval":
+        return list(t.interval(gate.threshold_key, low=0))
+    if gate.rule == "auc":
+        return t.number(gate.threshold_key, low=0.5, high=1.0)
+    if gate.rule == "probability":
+        return t.number(gate.threshold_key, low=0.0, high=1.0)
+    return t.positive(gate.threshold_key)
+
+
 @dataclass(frozen=True)
 class GateConfig:
-    """Validated ``params:shortcut_gates``."""
+    """Validated ``params:shortcut_gates`` (data and model gates alike).
+
+    ``thresholds`` maps each registered gate's name (:data:`~.registry.GATES`) to its
+    threshold.
+    """
 
     enforce: bool
     seed: int
@@ -41,15 +62,13 @@ class GateConfig:
     diagnostic_max_per_class: int
     diagnostic_logistic_c: float
     arc_annulus_px: tuple[float, float]
+    noise_annulus_px: tuple[float, float]
     radial_max_px: float
     radial_bin_px: float
     folds: int
     n_bootstrap: int
     logistic_c: float
-    max_abs_cohens_d: float
-    core_auc: float
-    radial_auc: float
-    core_ratio: tuple[float, float]
+    thresholds: dict[str, Any]
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> GateConfig:
@@ -66,15 +85,13 @@ class GateConfig:
             diagnostic_max_per_class=p.integer("diagnostic_max_per_class", low=10),
             diagnostic_logistic_c=p.positive("diagnostic_logistic_C"),
             arc_annulus_px=p.interval("arc_annulus_px", low=0),
+            noise_annulus_px=p.interval("noise_annulus_px", low=0),
             radial_max_px=r.positive("max_radius_px"),
             radial_bin_px=r.positive("bin_width_px"),
             folds=p.integer("folds", low=2),
             n_bootstrap=p.integer("n_bootstrap", low=10),
             logistic_c=p.positive("logistic_C"),
-            max_abs_cohens_d=t.positive("max_abs_cohens_d"),
-            core_auc=t.number("core_auc", low=0.5, high=1.0),
-            radial_auc=t.number("radial_auc", low=0.5, high=1.0),
-            core_ratio=t.interval("core_ratio", low=0),
+            thresholds={g.name: _threshold(t, g) for g in GATES.values()},
         )
         if cfg.arc_annulus_px[1] >= cfg.radial_max_px:
             raise ValueError(
@@ -103,35 +120,134 @@ def gate_sample(objects: pd.DataFrame, cfg: GateConfig) -> pd.DataFrame:
     return picked.drop(columns="_key").reset_index(drop=True)
 
 
-def _entry(value: float, ci: tuple[float, float], threshold: Any, passed: bool) -> dict:
+def _entry(value: float, ci: tuple[float, float], gate: str, cfg: GateConfig) -> dict:
+    threshold = cfg.thresholds[gate]
     return {
         "value": value,
         "ci_low": ci[0],
         "ci_high": ci[1],
         "threshold": threshold,
-        "passed": bool(passed),
+        "passed": GATES[gate].passes(value, threshold),
     }
 
 
-def _auc_gate(
-    features: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray,
-    cfg: GateConfig,
-    threshold: float | None,
-    c: float | None = None,
-) -> dict:
-    scores = out_of_fold_scores(features, y, w, cfg.folds, cfg.seed, c or cfg.logistic_c)
-    auc = weighted_auc(y, scores, w)
-    ci = bootstrap_auc(y, scores, w, cfg.n_bootstrap, cfg.seed)
-    passed = threshold is None or auc < threshold
-    return _entry(auc, ci, threshold, passed) | {"n_features": int(features.shape[1])}
+@dataclass
+class GateInputs:
+    """What the data gates measure: the gate sample, its labels, weights and crops.
+
+    Attributes
+    ----------
+    sample : pandas.DataFrame
+        The objects (:func:`gate_sample`).
+    y, w : numpy.ndarray
+        Labels (0/1) and ``sample_weight``.
+    crops : numpy.ndarray
+        float32 ``(n, 3, c, c)`` central crops, g, r, z, nanomaggies per pixel.
+    """
+
+    sample: pd.DataFrame
+    y: np.ndarray
+    w: np.ndarray
+    crops: np.ndarray
+
+
+def _held_out_auc(
+    features: np.ndarray, y: np.ndarray, w: np.ndarray, cfg: GateConfig, c: float
+) -> tuple[float, tuple[float, float]]:
+    scores = out_of_fold_scores(features, y, w, cfg.folds, cfg.seed, c)
+    return weighted_auc(y, scores, w), bootstrap_auc(y, scores, w, cfg.n_bootstrap, cfg.seed)
+
+
+def measure_normalisation(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
+    """Gate 1.5: the largest |Cohen's d| of the annulus median and MAD per band."""
+    y, w = inputs.y, inputs.w
+    norm = {c: inputs.sample[c].to_numpy(float) for c in NORMALISATION_COLUMNS}
+    d_max, ds = max_abs_cohens_d(norm, y, w)
+    ci = bootstrap(
+        lambda i: max_abs_cohens_d({k: v[i] for k, v in norm.items()}, y[i], w[i])[0],
+        y,
+        cfg.n_bootstrap,
+        cfg.seed,
+    )
+    return _entry(d_max, ci, "gate_1_5_normalisation", cfg) | {"cohens_d": ds}
+
+
+def measure_core_brightness(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
+    """Gate 1.8: weighted mean r-band core flux of lenses over non-lenses."""
+    y, w = inputs.y, inputs.w
+    core_flux = inputs.sample["core_flux_r"].to_numpy(float)
+    ratio = weighted_mean_ratio(core_flux, y, w)
+    ci = bootstrap(
+        lambda i: weighted_mean_ratio(core_flux[i], y[i], w[i]), y, cfg.n_bootstrap, cfg.seed
+    )
+    return _entry(ratio, ci, "gate_1_8_core_brightness", cfg)
+
+
+def measure_core_only(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
+    """Gate 1.6: held-out AUC of a logistic regression on the core pixels."""
+    features = core_pixels(inputs.crops, cfg.core_radius_px)
+    auc, ci = _held_out_auc(features, inputs.y, inputs.w, cfg, cfg.logistic_c)
+    return _entry(auc, ci, "gate_1_6_core_only", cfg) | {
+        "n_features": int(features.shape[1]),
+        "core_radius_px": cfg.core_radius_px,
+    }
+
+
+def measure_radial_profile(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
+    """Radial gate: held-out AUC on azimuthal profiles outside the arc annulus."""
+    features = radial_profiles(inputs.crops, cfg.radial_rings)
+    auc, ci = _held_out_auc(features, inputs.y, inputs.w, cfg, cfg.logistic_c)
+    return _entry(auc, ci, "gate_radial_profile", cfg) | {
+        "n_features": int(features.shape[1]),
+        "radial_rings_px": cfg.radial_rings,
+    }
+
+
+for _gate in (
+    GateDefinition(
+        "gate_1_5_normalisation",
+        "gate_1_5_max_abs_cohens_d",
+        "max_abs_cohens_d",
+        "max",
+        "data",
+        "max |Cohen's d| of the annulus median and MAD per band",
+        measure_normalisation,
+    ),
+    GateDefinition(
+        "gate_1_8_core_brightness",
+        "gate_1_8_core_ratio",
+        "core_ratio",
+        "interval",
+        "data",
+        "weighted mean r-band core flux, lenses over non-lenses",
+        measure_core_brightness,
+    ),
+    GateDefinition(
+        "gate_1_6_core_only",
+        "gate_1_6_core_auc",
+        "core_auc",
+        "auc",
+        "data",
+        "held-out AUC of a logistic regression on the core pixels",
+        measure_core_only,
+    ),
+    GateDefinition(
+        "gate_radial_profile",
+        "gate_radial_auc",
+        "radial_auc",
+        "auc",
+        "data",
+        "held-out AUC on radial profiles outside the arc annulus",
+        measure_radial_profile,
+    ),
+):
+    register_gate(_gate)
 
 
 def run_data_gates(
     objects: pd.DataFrame, stamps: Mapping[str, Callable[[], np.ndarray]], cfg: GateConfig
 ) -> dict[str, Any]:
-    """Measure every data gate on the gate sample.
+    """Measure every registered data gate on the gate sample.
 
     Returns
     -------
@@ -148,49 +264,22 @@ def run_data_gates(
             f"the '{cfg.split}' split has {n_pos} usable positives and {n_neg} negatives; "
             f"the gates need at least 'folds'={cfg.folds} of each"
         )
-    gates: dict[str, dict] = {}
-
-    norm = {c: sample[c].to_numpy(float) for c in NORMALISATION_COLUMNS}
-    d_max, ds = max_abs_cohens_d(norm, y, w)
-    ci = bootstrap(
-        lambda i: max_abs_cohens_d({k: v[i] for k, v in norm.items()}, y[i], w[i])[0],
-        y,
-        cfg.n_bootstrap,
-        cfg.seed,
-    )
-    gates["gate_1_5_normalisation"] = _entry(
-        d_max, ci, cfg.max_abs_cohens_d, d_max < cfg.max_abs_cohens_d
-    ) | {"cohens_d": ds}
-
-    core_flux = sample["core_flux_r"].to_numpy(float)
-    ratio = weighted_mean_ratio(core_flux, y, w)
-    ci = bootstrap(
-        lambda i: weighted_mean_ratio(core_flux[i], y[i], w[i]), y, cfg.n_bootstrap, cfg.seed
-    )
-    lo, hi = cfg.core_ratio
-    gates["gate_1_8_core_brightness"] = _entry(ratio, ci, [lo, hi], lo <= ratio <= hi)
-
     half = int(np.ceil(max(cfg.radial_max_px, cfg.diagnostic_core_radius_px)))
-    crops = read_crops(sample, stamps, half)
-    gates["gate_1_6_core_only"] = _auc_gate(
-        core_pixels(crops, cfg.core_radius_px), y, w, cfg, cfg.core_auc
-    ) | {"core_radius_px": cfg.core_radius_px}
-    gates["gate_radial_profile"] = _auc_gate(
-        radial_profiles(crops, cfg.radial_rings), y, w, cfg, cfg.radial_auc
-    ) | {"radial_rings_px": cfg.radial_rings}
+    inputs = GateInputs(sample, y, w, read_stamps(sample, stamps, 2 * half + 1))
+    gates = {g.name: g.measure(inputs, cfg) for g in gates_of_kind("data")}
     # the diagnostic fits hundreds of pixels: a class-stratified subsample keeps it cheap
     sub = sample.groupby("label", group_keys=False).head(cfg.diagnostic_max_per_class)
     sub = sub.index.to_numpy()
+    wide_core = core_pixels(inputs.crops[sub], cfg.diagnostic_core_radius_px)
+    auc, ci = _held_out_auc(wide_core, y[sub], w[sub], cfg, cfg.diagnostic_logistic_c)
     diagnostics = {
-        "core_auc_at_diagnostic_radius": _auc_gate(
-            core_pixels(crops[sub], cfg.diagnostic_core_radius_px),
-            y[sub],
-            w[sub],
-            cfg,
-            None,
-            cfg.diagnostic_logistic_c,
-        )
-        | {
+        "core_auc_at_diagnostic_radius": {
+            "value": auc,
+            "ci_low": ci[0],
+            "ci_high": ci[1],
+            "threshold": None,
+            "passed": True,
+            "n_features": int(wide_core.shape[1]),
             "core_radius_px": cfg.diagnostic_core_radius_px,
             "gates": False,
             "n_objects": int(sub.size),

@@ -14,9 +14,9 @@ import numpy as np
 
 from stronglens_calibration.lensing.grid import PixelGrid
 from stronglens_calibration.lensing.mass import SIE, Deflector, ExternalShear, ray_trace
-from stronglens_calibration.lensing.photometry import band_fluxes
 from stronglens_calibration.lensing.profiles import Sersic
 from stronglens_calibration.lensing.psf import convolve
+from stronglens_calibration.photometry import band_fluxes
 
 
 def lensed_image(grid: PixelGrid, deflectors: Sequence[Deflector], source: Sersic) -> np.ndarray:

@@ -112,6 +112,7 @@ class MockSurveyConfig:
     star_rows_fraction: float
     n_workers: int
     chunk_size: int
+    tier_of_grading: dict[str, str]
     ref_patterns: tuple[str, ...]
     name_patterns: tuple[str, ...]
     stamp: StampConfig
@@ -259,6 +260,7 @@ class MockSurveyConfig:
             star_rows_fraction=p.fraction("star_rows_fraction"),
             n_workers=p.integer("n_workers", low=1),
             chunk_size=p.integer("chunk_size", low=1),
+            tier_of_grading=p.tiers("tiers"),
             ref_patterns=cand.strings("ref_patterns"),
             name_patterns=cand.strings("name_patterns"),
             stamp=stamp,

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stronglens_calibration.lensing.photometry import mag_to_nanomaggies
 from stronglens_calibration.lensing.profiles import Gaussian, Sersic, elliptical_radius
+from stronglens_calibration.photometry import mag_to_nanomaggies
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ import pandas as pd
 
 from stronglens_calibration import BANDS
 from stronglens_calibration.catalogues.lenscat import matches_patterns
-from stronglens_calibration.lensing.photometry import band_fluxes
 from stronglens_calibration.mock.config import MockSurveyConfig
 from stronglens_calibration.mock.render import central_component, confuser_of
+from stronglens_calibration.photometry import band_fluxes
 from stronglens_calibration.stamps.formats import encode_fits, encode_npz_bands, encode_npz_cutout
 from stronglens_calibration.stamps.naming import cutout_stem
 

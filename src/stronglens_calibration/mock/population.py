@@ -18,9 +18,6 @@ from stronglens_calibration.sky.matching import within_radius
 
 logger = logging.getLogger(__name__)
 
-#: lenscat grading to project tier.
-TIER_OF_GRADING: dict[str, str] = {"confident": "A", "probable": "B"}
-
 
 def _uniform(rng: np.random.Generator, bounds: tuple[float, float], n: int) -> np.ndarray:
     return rng.uniform(bounds[0], bounds[1], n)
@@ -98,15 +95,21 @@ def draw_population(lenscat: pd.DataFrame, cfg: MockSurveyConfig) -> pd.DataFram
     rng = np.random.default_rng(cfg.seed)
     cands = select_candidates(lenscat, cfg.ref_patterns, cfg.name_patterns)
     cands = cands.drop_duplicates(subset="name").reset_index(drop=True)
-    confident = cands[cands["grading"] == "confident"]
-    probable = cands[cands["grading"] == "probable"]
+    if len(cfg.tier_of_grading) != 2:
+        raise ValueError(
+            "parameter 'mock_survey.tiers' must name two gradings (the first drawn with "
+            f"'tier_a_fraction'), got {cfg.tier_of_grading}"
+        )
+    grading_a, grading_b = cfg.tier_of_grading
+    confident = cands[cands["grading"] == grading_a]
+    probable = cands[cands["grading"] == grading_b]
     n_a = round(cfg.n_positives * cfg.tier_a_fraction)
     n_b = cfg.n_positives - n_a
     if n_a > len(confident) or n_b > len(probable):
         raise ValueError(
             f"parameter 'mock_survey.n_positives'={cfg.n_positives} with tier_a_fraction="
-            f"{cfg.tier_a_fraction} needs {n_a} confident and {n_b} probable candidates; lenscat "
-            f"has {len(confident)} and {len(probable)}"
+            f"{cfg.tier_a_fraction} needs {n_a} {grading_a} and {n_b} {grading_b} candidates; "
+            f"lenscat has {len(confident)} and {len(probable)}"
         )
     pick_a = confident.iloc[np.sort(rng.choice(len(confident), n_a, replace=False))]
     pick_b = probable.iloc[np.sort(rng.choice(len(probable), n_b, replace=False))]
@@ -127,7 +130,7 @@ def draw_population(lenscat: pd.DataFrame, cfg: MockSurveyConfig) -> pd.DataFram
                 [pos["name"].astype(str).to_numpy(), [""] * (n - n_pos)]
             ),
             "tier": np.concatenate(
-                [pos["grading"].map(TIER_OF_GRADING).to_numpy(), [""] * (n - n_pos)]
+                [pos["grading"].map(cfg.tier_of_grading).to_numpy(), [""] * (n - n_pos)]
             ).astype(str),
             "ra": np.concatenate([pos_ra, neg_ra]),
             "dec": np.concatenate([pos_dec, neg_dec]),

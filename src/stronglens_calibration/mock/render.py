@@ -11,11 +11,11 @@ from stronglens_calibration import BANDS
 from stronglens_calibration.lensing.arcs import render_lens_system
 from stronglens_calibration.lensing.grid import PixelGrid
 from stronglens_calibration.lensing.noise import add_noise
-from stronglens_calibration.lensing.photometry import band_fluxes
 from stronglens_calibration.lensing.profiles import Gaussian, Sersic
 from stronglens_calibration.lensing.psf import convolve, moffat_kernel
 from stronglens_calibration.mock.config import MockSurveyConfig
 from stronglens_calibration.mock.confusers import ShapedComponent, confuser_components
+from stronglens_calibration.photometry import band_fluxes
 
 #: Width in arcsec of the narrow Gaussian that stands for a star before the PSF.
 _STAR_SIGMA_ARCSEC = 0.03

@@ -13,6 +13,7 @@ def to_artifact(model: LensFinder, config: dict[str, Any], preprocessing: Prepro
     return {
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "config": dict(config),
+        "network": dict(model.network),
         "preprocessing": preprocessing.to_dict(),
         "n_parameters": n_parameters(model),
     }
@@ -24,7 +25,8 @@ def from_artifact(artifact: dict[str, Any]) -> tuple[LensFinder, Preprocessing]:
     if missing:
         raise ValueError(f"lens_finder artifact lacks {missing}")
     cfg = artifact["config"]
-    model = build_model(cfg["architecture"], cfg.get("dropout", 0.0))
+    network = artifact.get("network") or {"architecture": cfg["architecture"]}
+    model = build_model(network["architecture"], cfg.get("dropout", 0.0), network.get("arguments"))
     model.load_state_dict(artifact["state_dict"])
     model.eval()
     return model, Preprocessing.from_dict(artifact["preprocessing"])

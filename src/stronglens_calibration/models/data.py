@@ -11,7 +11,7 @@ from torch.utils.data import Dataset
 
 from stronglens_calibration import BANDS
 from stronglens_calibration.models.preprocessing import Preprocessing
-from stronglens_calibration.stamps.store import shard_name
+from stronglens_calibration.stamps.reading import StampStore
 
 
 class StampDataset(Dataset):
@@ -49,8 +49,7 @@ class StampDataset(Dataset):
     ) -> None:
         rows = objects[objects["cutout_ok"] & objects["split"].isin(list(splits))]
         self.table = rows.reset_index(drop=True)
-        self._loaders = dict(stamps)
-        self._open: dict[str, np.ndarray] = {}
+        self.store = StampStore(stamps)
         self.preprocessing = preprocessing
         self.augment = augment
         self.seed = seed
@@ -69,22 +68,11 @@ class StampDataset(Dataset):
         """Seed the augmentations of an epoch."""
         self.epoch = epoch
 
-    def _shard(self, shard: int) -> np.ndarray:
-        name = shard_name(shard)
-        if name not in self._open:
-            self._open[name] = self._loaders[name]()
-        return self._open[name]
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_open"] = {}  # memory maps are reopened in each worker
-        return state
-
     def stamp(self, i: int) -> np.ndarray:
         """Preprocessed, un-augmented stamp ``i``: float32 ``(3, crop, crop)``."""
         row = self.table.iloc[i]
         self.touched.add(str(row["object_id"]))
-        raw = np.asarray(self._shard(int(row["shard"]))[int(row["offset"])])[None]
+        raw = self.store.stamp(int(row["shard"]), int(row["offset"]))[None]
         return self.preprocessing(raw, self._median[i : i + 1], self._mad[i : i + 1])[0]
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, float, float] | None:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from stronglens_calibration import BANDS
+from stronglens_calibration.stamps.geometry import centre_crop
 from stronglens_calibration.stamps.statistics import MAD_TO_SIGMA
 
 #: Floor on the normalisation scale, nanomaggies per pixel (guards MAD = 0).
@@ -72,8 +73,7 @@ class Preprocessing:
         n, nb, h, w = stamps.shape
         if self.crop > min(h, w):
             raise ValueError(f"crop {self.crop} px exceeds the stamp size {h} x {w}")
-        y0, x0 = h // 2 - self.crop // 2, w // 2 - self.crop // 2
-        x = stamps[:, :, y0 : y0 + self.crop, x0 : x0 + self.crop].astype(np.float32)
+        x = centre_crop(stamps, self.crop).astype(np.float32)
         scale = np.maximum(MAD_TO_SIGMA * np.asarray(mad, np.float32), _MIN_SCALE)
         x = (x - np.asarray(median, np.float32)[:, :, None, None]) / scale[:, :, None, None]
         return np.clip(x, -self.clip, self.clip)

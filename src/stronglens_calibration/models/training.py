@@ -3,12 +3,13 @@ AUC, best and last checkpoints, exact resume."""
 
 from __future__ import annotations
 
+import io
 import logging
 import math
+import os
 import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -131,16 +132,35 @@ def _set_rng_state(state: dict[str, Any]) -> None:
     random.setstate(state["python"])
 
 
-def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
-    """Write a checkpoint atomically (a half-written file never replaces a good one)."""
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
+def _fs_path(uri: str | os.PathLike[str]) -> tuple[Any, str]:
+    import fsspec
+
+    from stronglens_calibration.storage.uri import normalise_uri
+
+    return fsspec.core.url_to_fs(normalise_uri(str(uri)))
 
 
-def load_checkpoint(path: Path) -> dict[str, Any]:
+def save_checkpoint(uri: str | os.PathLike[str], payload: dict[str, Any]) -> None:
+    """Write a checkpoint (local path or ``s3://`` URI) so that a half-written file never
+    replaces a good one: written beside it, then moved into place."""
+    fs, path = _fs_path(uri)
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    tmp = f"{path}.tmp"
+    fs.pipe_file(tmp, buf.getvalue())
+    fs.mv(tmp, path)
+
+
+def load_checkpoint(uri: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a checkpoint without executing code (``weights_only=True``)."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+    fs, path = _fs_path(uri)
+    with fs.open(path, "rb") as f:
+        return torch.load(io.BytesIO(f.read()), map_location="cpu", weights_only=True)
+
+
+def _exists(uri: str) -> bool:
+    fs, path = _fs_path(uri)
+    return bool(fs.exists(path))
 
 
 def train_model(
@@ -148,7 +168,7 @@ def train_model(
     val_ds: StampDataset,
     cfg: TrainConfig,
     preprocessing: dict[str, Any],
-    checkpoint_dir: Path,
+    checkpoint_dir: str | os.PathLike[str],
     device: torch.device,
     resume: bool = True,
     stop_after_epochs: int | None = None,
@@ -163,8 +183,8 @@ def train_model(
         Hyper-parameters.
     preprocessing : dict
         Saved with the checkpoints.
-    checkpoint_dir : pathlib.Path
-        ``last.pt`` and ``best.pt`` go here.
+    checkpoint_dir : str or path-like
+        ``last.pt`` and ``best.pt`` go here (a local folder or an ``s3://`` URI).
     device : torch.device
         Where to train.
     resume : bool
@@ -186,7 +206,9 @@ def train_model(
         )
     if (val_ds.labels == 1).sum() == 0:
         raise ValueError("the validation split has no positives: its AUC is undefined")
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    fs, folder = _fs_path(checkpoint_dir)
+    fs.makedirs(folder, exist_ok=True)
+    root = str(checkpoint_dir).rstrip("/")
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
     model = build_model(cfg.architecture, cfg.dropout).to(device)
@@ -198,8 +220,8 @@ def train_model(
     pos = train_ds.labels == 1
     pos_weight = 1.0 if cfg.balance == "sampler" else float((~pos).sum() / max(pos.sum(), 1))
     start, best_auc, bad_epochs, history = 0, -1.0, 0, []
-    last = checkpoint_dir / "last.pt"
-    if resume and last.exists():
+    last, best_path = f"{root}/last.pt", f"{root}/best.pt"
+    if resume and _exists(last):
         ckpt = load_checkpoint(last)
         if ckpt["config"] == asdict(cfg):
             model.load_state_dict(ckpt["model"])
@@ -271,7 +293,7 @@ def train_model(
         if val_auc > best_auc:
             best_auc, bad_epochs = val_auc, 0
             save_checkpoint(
-                checkpoint_dir / "best.pt",
+                best_path,
                 {
                     "model": model.state_dict(),
                     "config": asdict(cfg),
@@ -300,6 +322,6 @@ def train_model(
         done += 1
         if stop_after_epochs is not None and done >= stop_after_epochs:
             break
-    best = load_checkpoint(checkpoint_dir / "best.pt")
+    best = load_checkpoint(best_path)
     model.load_state_dict(best["model"])
     return model, history

@@ -26,7 +26,7 @@ def healpix_nested(ra_deg: np.ndarray, dec_deg: np.ndarray, nside: int) -> np.nd
     import healpy
 
     if nside < 1 or nside & (nside - 1):
-        raise ValueError(f"parameter 'split.nside' must be a power of two, got {nside}")
+        raise ValueError(f"'nside' must be a power of two, got {nside}")
     ra = np.asarray(ra_deg, dtype=np.float64)
     dec = np.asarray(dec_deg, dtype=np.float64)
     return healpy.ang2pix(nside, ra, dec, nest=True, lonlat=True).astype(np.int64)

@@ -11,11 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: Columns of the log rows the executors return.
-LOG_SCHEMA = (
-    "shard long, offset long, object_id string, reader string, bands_present string, "
-    "cutout_error string"
-)
+from stronglens_calibration.schema import CUTOUT_LOG_COLUMNS, names, spark_schema
+
+#: Columns of the log rows the executors return: the slot, then the cutout log.
+LOG_SCHEMA = spark_schema(CUTOUT_LOG_COLUMNS, prefix="shard long, offset long, ")
 
 
 def staged_shard_path(staging: str, shard: int) -> str:
@@ -43,8 +42,8 @@ def read_cutouts_spark(
     """
     import fsspec
 
-    from stronglens_calibration.datasets.fsspec_file import normalise_uri
     from stronglens_calibration.stamps.shard_reader import CutoutSources, read_shard
+    from stronglens_calibration.storage.uri import normalise_uri
 
     staging = normalise_uri(staging)
     columns = ["shard", "offset", "object_id", "cutout_file", "cutout_row", "cutout_origin"]
@@ -59,7 +58,7 @@ def read_cutouts_spark(
         stamps, infos = read_shard(pdf, CutoutSources(raw, npz_column), coadd_bricks, size)
         with fsspec.open(staged_shard_path(staging, int(pdf["shard"].iloc[0])), "wb") as f:
             np.save(f, stamps, allow_pickle=False)
-        log = pd.DataFrame(infos, columns=["reader", "bands_present", "cutout_error"])
+        log = pd.DataFrame(infos, columns=names(CUTOUT_LOG_COLUMNS)[1:])
         log.insert(0, "object_id", pdf["object_id"].to_numpy())
         log.insert(0, "offset", pdf["offset"].to_numpy(np.int64))
         log.insert(0, "shard", pdf["shard"].to_numpy(np.int64))

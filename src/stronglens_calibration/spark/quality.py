@@ -10,24 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stronglens_calibration import BANDS
-
-#: Spark types of the statistics columns (numpy dtypes as stamp_statistics returns them).
-_STAT_TYPES: dict[str, str] = {"nan_frac": "float", "inf_count": "int", "nan_in_core": "boolean"}
-for _b in BANDS:
-    _STAT_TYPES |= {
-        f"nan_count_{_b}": "int",
-        f"empty_{_b}": "boolean",
-        f"constant_{_b}": "boolean",
-        f"core_flux_{_b}": "float",
-        f"annulus_median_{_b}": "float",
-        f"annulus_mad_{_b}": "float",
-    }
+from stronglens_calibration.schema import STATISTICS_COLUMNS, numpy_dtypes, spark_schema
 
 
 def statistics_schema() -> str:
     """DDL schema of the rows the executors return."""
-    return "_row long, object_id string, " + ", ".join(f"{k} {v}" for k, v in _STAT_TYPES.items())
+    return spark_schema(STATISTICS_COLUMNS, prefix="_row long, object_id string, ")
 
 
 def shard_statistics_spark(
@@ -80,8 +68,4 @@ def shard_statistics_spark(
         .toPandas()
     )
     result = result.sort_values("_row").drop(columns="_row").reset_index(drop=True)
-    for column, kind in _STAT_TYPES.items():
-        result[column] = result[column].astype(
-            {"float": np.float32, "int": np.int32, "boolean": bool}[kind]
-        )
-    return result
+    return result.astype(numpy_dtypes(STATISTICS_COLUMNS))

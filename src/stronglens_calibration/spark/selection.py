@@ -23,7 +23,7 @@ from stronglens_calibration.catalogues.selection import (
     plan_selection,
     scan_sweep_file,
 )
-from stronglens_calibration.datasets.fits_table import FITSTable
+from stronglens_calibration.storage.fits_table import FITSTable
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from stronglens_calibration.catalogues.selection import (
     scan_sweep_file,
 )
 from stronglens_calibration.catalogues.sweeps import SWEEP_COLUMNS
-from stronglens_calibration.datasets.fits_table import FITSTable
+from stronglens_calibration.storage.fits_table import FITSTable
 
 #: The sweep file a row came from (its name without extension, as in the partitions).
 SWEEP_FILE_COLUMN = "SWEEP_FILE"

@@ -34,6 +34,32 @@ def image_path(brick: str, band: str, template: str = DR10_IMAGE_TEMPLATE) -> st
     return template.format(prefix=brick[:3], brick=brick, band=band)
 
 
+class BrickImages:
+    """Opens ``<root>/<template>`` for a brick and band; picklable (for worker processes
+    and Spark executors), nothing is listed or read until an image is opened.
+
+    Parameters
+    ----------
+    fs : fsspec.AbstractFileSystem
+        Filesystem of the coadd tree.
+    root : str
+        Coadd root (path on ``fs``).
+    template : str
+        Layout below the root (:data:`~.stamps.bricks.DR10_IMAGE_TEMPLATE`).
+    """
+
+    def __init__(self, fs: Any, root: str, template: str = DR10_IMAGE_TEMPLATE) -> None:
+        self.fs, self.root, self.template = fs, root.rstrip("/"), template
+
+    def path(self, brick: str, band: str) -> str:
+        """Path of one image on the filesystem."""
+        return f"{self.root}/{image_path(brick, band, self.template)}"
+
+    def __call__(self, brick: str, band: str) -> IO[bytes]:
+        """A binary file of the image; ``FileNotFoundError`` when the brick has none."""
+        return self.fs.open(self.path(brick, band), "rb")
+
+
 def read_image(fileobj: IO[bytes]) -> tuple[np.ndarray, Any]:
     """The first 2-D image of a FITS file (plain or fpack-compressed) and its WCS.
 

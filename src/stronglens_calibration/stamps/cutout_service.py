@@ -19,8 +19,8 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from stronglens_calibration.checks import ParamReader
-from stronglens_calibration.datasets.fsspec_file import normalise_uri
 from stronglens_calibration.stamps.formats import StampDecodeError, decode_fits
+from stronglens_calibration.storage.uri import normalise_uri
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +45,11 @@ class CutoutServiceConfig:
     cache_dir: str
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any], size: int) -> CutoutServiceConfig:
-        p = ParamReader(params, "ingest.cutout_service")
+    def from_params(
+        cls, params: Mapping[str, Any], size: int, path: str = "cutout_service"
+    ) -> CutoutServiceConfig:
+        """Validate the service settings; errors name ``path.<key>``."""
+        p = ParamReader(params, path)
         return cls(
             enabled=p.boolean("enabled"),
             url=str(p.raw("url")),

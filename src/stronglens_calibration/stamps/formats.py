@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -198,13 +199,92 @@ def decode_npz(data: bytes) -> DecodedStamp:
         raise StampDecodeError(reason, str(exc)) from exc
 
 
+@dataclass(frozen=True)
+class CutoutFormat:
+    """One cutout file format: how it is named, recognised, read and written.
+
+    Attributes
+    ----------
+    name : str
+        Short name (``fits``, ``npz``).
+    suffixes : tuple of str
+        Lower-case file-name endings, longest first where they overlap.
+    decode : callable
+        ``decode(data: bytes) -> DecodedStamp``; raises :class:`StampDecodeError`.
+    identify : callable
+        ``identify(data: bytes) -> bool`` from the first bytes (magic numbers).
+    encoders : tuple of callable
+        Writers of this format (for the mock survey and tests).
+    """
+
+    name: str
+    suffixes: tuple[str, ...]
+    decode: Callable[[bytes], DecodedStamp]
+    identify: Callable[[bytes], bool]
+    encoders: tuple[Callable[..., bytes], ...] = ()
+
+
+#: The registry of cutout formats: the one table that ingest, the cutout index and the
+#: decoders consult (a format registered here is found, indexed and decoded everywhere).
+CUTOUT_FORMATS: dict[str, CutoutFormat] = {}
+
+
+def register_format(fmt: CutoutFormat) -> None:
+    """Add a cutout format (its suffixes must be new)."""
+    taken = {s for f in CUTOUT_FORMATS.values() for s in f.suffixes}
+    clash = sorted(set(fmt.suffixes) & taken)
+    if clash:
+        raise ValueError(f"cutout format {fmt.name!r}: suffix(es) {clash} already registered")
+    CUTOUT_FORMATS[fmt.name] = fmt
+
+
+register_format(
+    CutoutFormat(
+        "fits",
+        (".fits.fz", ".fits.gz", ".fits", ".fit"),
+        decode_fits,
+        lambda data: data[:9] == b"SIMPLE  =",
+        (encode_fits,),
+    )
+)
+register_format(
+    CutoutFormat(
+        "npz",
+        (".npz",),
+        decode_npz,
+        lambda data: data[:4] == b"PK\x03\x04",
+        (encode_npz_cutout, encode_npz_bands),
+    )
+)
+
+
+def split_name(filename: str) -> tuple[str, CutoutFormat] | None:
+    """``(stem, format)`` of a cutout file name by its suffix, or ``None`` when no
+    registered format claims it."""
+    base = filename.rsplit("/", 1)[-1]
+    lower = base.lower()
+    matches = [
+        (len(suffix), suffix, fmt)
+        for fmt in CUTOUT_FORMATS.values()
+        for suffix in fmt.suffixes
+        if lower.endswith(suffix)
+    ]
+    if not matches:
+        return None
+    _, suffix, fmt = max(matches, key=lambda m: m[0])
+    return base[: -len(suffix)], fmt
+
+
 def decode_stamp(data: bytes, filename: str) -> DecodedStamp:
-    """Decode a stamp file by its extension (``.fits``/``.fits.fz``/``.fit`` or ``.npz``)."""
-    name = filename.lower()
+    """Decode a stamp file with the registered format its name ends in."""
     if not data:
         raise StampDecodeError("empty file", filename)
-    if name.endswith((".fits", ".fit", ".fits.fz", ".fits.gz")):
-        return decode_fits(data)
-    if name.endswith(".npz"):
-        return decode_npz(data)
-    raise StampDecodeError("unknown format", filename)
+    found = split_name(filename)
+    if found is None:
+        raise StampDecodeError("unknown format", filename)
+    fmt = found[1]
+    if not fmt.identify(data):
+        other = [f.name for f in CUTOUT_FORMATS.values() if f is not fmt and f.identify(data)]
+        if other:
+            raise StampDecodeError("wrong format", f"{filename} holds {other[0]} data")
+    return fmt.decode(data)

@@ -39,3 +39,25 @@ def annulus_mask(size: int, inner_px: float, outer_px: float) -> np.ndarray:
     if not mask.any():
         raise ValueError(f"annulus [{inner_px}, {outer_px}) px holds no pixel")
     return mask
+
+
+def centre_slice(size: int, crop: int) -> slice:
+    """The ``crop`` pixels of a ``size``-pixel axis centred on pixel ``size // 2``.
+
+    Odd and even crops alike start at ``size // 2 - crop // 2``, so the centre pixel of
+    the stamp stays the centre (or, for an even crop, the first pixel right of centre).
+
+    Raises
+    ------
+    ValueError
+        When ``crop`` is not in ``[1, size]``.
+    """
+    if not 1 <= crop <= size:
+        raise ValueError(f"'crop' must be between 1 and the stamp size {size}, got {crop}")
+    start = size // 2 - crop // 2
+    return slice(start, start + crop)
+
+
+def centre_crop(stamps: np.ndarray, crop: int) -> np.ndarray:
+    """The central ``crop`` x ``crop`` pixels of stamps ``(..., H, W)`` (a view)."""
+    return stamps[..., centre_slice(stamps.shape[-2], crop), centre_slice(stamps.shape[-1], crop)]

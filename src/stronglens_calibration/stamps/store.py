@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,12 +11,26 @@ import numpy as np
 import pandas as pd
 
 from stronglens_calibration import BANDS
-from stronglens_calibration.stamps.formats import StampDecodeError, decode_stamp
+from stronglens_calibration.stamps.formats import StampDecodeError, decode_stamp, split_name
 from stronglens_calibration.stamps.naming import cutout_stem
 
 #: Partition name of shard ``i`` of the stamp store.
 SHARD_FORMAT = "part-{:05d}"
-_STAMP_SUFFIXES = (".fits", ".fit", ".fits.fz", ".fits.gz", ".npz")
+
+
+@dataclass(frozen=True)
+class StagedPartition:
+    """A partition already written elsewhere on the dataset's filesystem (by a Spark
+    executor): saving moves the file into place (a rename locally, a server-side copy
+    on S3) instead of passing its bytes through the driver.
+
+    Attributes
+    ----------
+    path : str
+        Full path or URI of the staged file.
+    """
+
+    path: str
 
 
 def shard_name(index: int) -> str:
@@ -26,11 +39,8 @@ def shard_name(index: int) -> str:
 
 
 def _stem(key: str) -> str | None:
-    base = os.path.basename(key)
-    for suffix in _STAMP_SUFFIXES:
-        if base.lower().endswith(suffix):
-            return base[: -len(suffix)]
-    return None
+    found = split_name(key)
+    return None if found is None else found[0]
 
 
 @dataclass

@@ -56,16 +56,32 @@ def _set_tags(tags: dict[str, str]) -> None:
         mlflow.set_tags(tags)
 
 
+def resolved_data_root(runtime_params: dict[str, Any] | None, globals_: dict[str, Any]) -> str:
+    """The data root the catalog resolves to: ``--params data_root=...`` if given, else the
+    environment's ``globals.yml`` (``data`` in base, the bucket under ``--env s3``)."""
+    runtime = runtime_params or {}
+    return str(runtime.get("data_root") or globals_.get("data_root", "data"))
+
+
 class MlflowTagsHook:
     """``git_commit`` and ``data_root`` at the start of a run (after kedro-mlflow opened
     it), ``fingerprint.<table>`` whenever an object table is saved."""
 
+    def __init__(self) -> None:
+        self._globals: dict[str, Any] = {}
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        try:
+            self._globals = dict(context.config_loader["globals"])
+        except KeyError:
+            self._globals = {}
+
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
         root = Path(run_params.get("project_path") or ".")
-        runtime = run_params.get("runtime_params") or {}
-        data_root = runtime.get("data_root", "data")
-        _set_tags({"git_commit": git_commit(root), "data_root": str(data_root)})
+        data_root = resolved_data_root(run_params.get("runtime_params"), self._globals)
+        _set_tags({"git_commit": git_commit(root), "data_root": data_root})
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:

@@ -33,7 +33,7 @@ def _run(root: Path, params: dict) -> DataCatalog:
             "lens_candidates": CSVDataset(
                 filepath=str(root / "lenscat.csv"), save_args={"index": False}
             ),
-            "mock_survey_examples": MemoryDataset(copy_mode="assign"),
+            "mock_survey_examples_figure": MemoryDataset(copy_mode="assign"),
             "params:mock_survey": MemoryDataset(params),
         }
     )
@@ -106,7 +106,7 @@ def test_mock_survey_writes_real_world_formats(tmp_path, mock_params):
         assert stamp.pixels.dtype == np.float32
     assert reasons == {"truncated file"}
     assert "fits" in readers
-    assert isinstance(catalog.load("mock_survey_examples"), matplotlib.figure.Figure)
+    assert isinstance(catalog.load("mock_survey_examples_figure"), matplotlib.figure.Figure)
 
 
 def test_mock_survey_is_reproducible_byte_for_byte_and_across_workers(tmp_path, mock_params):

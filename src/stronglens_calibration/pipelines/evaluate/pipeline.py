@@ -2,48 +2,72 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from stronglens_calibration.pipelines.evaluate.nodes import (
-    assemble_evaluation_report,
-    evaluate_test,
-    fit_calibration,
-    measure_selection_function,
-    plot_completeness,
-    plot_gallery,
-    plot_reliability,
-    plot_roc,
-    plot_score_histograms,
-    score_test,
-    score_validation,
-)
+from stronglens_calibration.pipelines.evaluate import nodes as n
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
     """Score val and test, calibrate on val, measure on test, inject into test."""
     model_inputs = ["lens_finder", "objects_split", "stamps", "params:evaluate"]
+    report_inputs = ["test_candidates", "evaluation_report"]
     return Pipeline(
         [
-            Node(score_validation, model_inputs, "val_scores", name="score_validation_node"),
-            Node(score_test, model_inputs, "test_scores", name="score_test_node"),
+            Node(n.score_validation, model_inputs, "val_scores", name="score_validation_node"),
+            Node(n.score_test, model_inputs, "test_scores", name="score_test_node"),
             Node(
-                fit_calibration,
+                n.fit_calibration,
                 ["val_scores", "objects_split", "params:evaluate"],
                 "calibration",
-                name="fit_temperature_on_val_node",
+                name="fit_calibration_node",
             ),
             Node(
-                evaluate_test,
+                n.evaluate_test,
                 ["test_scores", "calibration", "params:evaluate"],
                 ["test_metrics", "test_candidates"],
-                name="evaluate_test_split_node",
+                name="evaluate_test_node",
             ),
             Node(
-                measure_selection_function,
-                [*model_inputs[:3], "test_metrics", "params:evaluate"],
-                ["injections", "selection_function", "realism"],
-                name="injection_recovery_node",
+                n.plan_injections,
+                ["objects_split", "params:evaluate"],
+                "injection_plan",
+                name="plan_injections_node",
             ),
             Node(
-                assemble_evaluation_report,
+                n.render_injected_stamps,
+                ["injection_plan", "stamps", "params:evaluate"],
+                "injected_stamps",
+                name="render_injected_stamps_node",
+            ),
+            Node(
+                n.score_injected_stamps,
+                [
+                    "lens_finder",
+                    "injection_plan",
+                    "injected_stamps",
+                    "test_metrics",
+                    "params:evaluate",
+                ],
+                ["injections", "injection_features"],
+                name="score_injected_stamps_node",
+            ),
+            Node(
+                n.tabulate_selection,
+                ["injections", "test_metrics", "params:evaluate"],
+                "selection_function",
+                name="tabulate_selection_node",
+            ),
+            Node(
+                n.check_realism,
+                [
+                    *model_inputs[:3],
+                    "injections",
+                    "injection_features",
+                    "params:evaluate",
+                ],
+                "realism",
+                name="check_realism_node",
+            ),
+            Node(
+                n.assemble_evaluation_report,
                 [
                     "calibration",
                     "test_metrics",
@@ -54,35 +78,30 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 ["evaluation_report", "evaluation_metrics"],
                 name="assemble_evaluation_report_node",
             ),
+            Node(n.plot_roc, report_inputs, "roc_curve_figure", name="plot_roc_node"),
             Node(
-                plot_roc,
-                ["test_candidates", "evaluation_report"],
-                "roc_curve",
-                name="plot_roc_node",
-            ),
-            Node(
-                plot_score_histograms,
-                ["test_candidates", "evaluation_report"],
-                "score_histograms",
+                n.plot_score_histograms,
+                report_inputs,
+                "score_histograms_figure",
                 name="plot_score_histograms_node",
             ),
             Node(
-                plot_reliability,
-                ["test_candidates", "evaluation_report"],
-                "reliability_diagram",
-                name="plot_reliability_diagram_node",
+                n.plot_reliability,
+                report_inputs,
+                "reliability_diagram_figure",
+                name="plot_reliability_node",
             ),
             Node(
-                plot_completeness,
+                n.plot_completeness,
                 "selection_function",
-                "completeness_map",
-                name="plot_completeness_map_node",
+                "completeness_map_figure",
+                name="plot_completeness_node",
             ),
             Node(
-                plot_gallery,
+                n.plot_gallery,
                 ["test_candidates", "objects_split", "stamps", "params:evaluate"],
-                "candidate_gallery",
-                name="plot_candidate_gallery_node",
+                "candidate_gallery_figure",
+                name="plot_gallery_node",
             ),
         ],
         tags=["evaluate"],

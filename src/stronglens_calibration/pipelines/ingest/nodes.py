@@ -9,30 +9,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from stronglens_calibration import BANDS
 from stronglens_calibration.catalogues.lenscat import build_positives, select_candidates
-from stronglens_calibration.catalogues.selection import SelectionConfig, select_objects
-from stronglens_calibration.checks import ParamReader
-from stronglens_calibration.datasets.fits_table import FITSTable
-from stronglens_calibration.stamps.cutout_service import CutoutServiceConfig, fetch_cutouts
+from stronglens_calibration.engines import get_engine, is_spark_table
+from stronglens_calibration.pipelines.ingest.config import IngestConfig
+from stronglens_calibration.schema import quarantine_table
+from stronglens_calibration.stamps.cutout_service import fetch_cutouts
 from stronglens_calibration.stamps.naming import cutout_stem
-from stronglens_calibration.stamps.shard_reader import (
-    CutoutSources,
-    complete_shard,
-    file_sources,
-)
-from stronglens_calibration.stamps.store import (
-    CutoutDecoder,
-    CutoutIndex,
-    assign_shards,
-    shard_name,
-)
+from stronglens_calibration.stamps.store import CutoutIndex, assign_shards, shard_name
+from stronglens_calibration.storage.fits_table import FITSTable
 
 logger = logging.getLogger(__name__)
-
-QUARANTINE_COLUMNS = ["object_id", "ra", "dec", "label", "stage", "reason"]
 
 
 def select_positives(
@@ -49,16 +37,15 @@ def select_positives(
     report : dict
         Counts.
     """
-    p = ParamReader(params, "ingest").section("positives")
-    tiers = dict(p.raw("tiers"))
+    p = IngestConfig.from_params(params).positives
     cands = select_candidates(
         lens_candidates,
-        p.strings("ref_patterns"),
-        p.strings("name_patterns"),
-        gradings=list(tiers),
-        lens_types=p.strings("lens_types"),
+        p.ref_patterns,
+        p.name_patterns,
+        gradings=list(p.tier_of_grading),
+        lens_types=p.lens_types,
     )
-    positives, quarantine = build_positives(cands, tiers, p.positive("merge_radius_arcsec"))
+    positives, quarantine = build_positives(cands, p.tier_of_grading, p.merge_radius_arcsec)
     report = {
         "lenscat_rows": int(len(lens_candidates)),
         "candidates_matching_references": int(len(cands)),
@@ -83,30 +70,14 @@ def select_sample(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Positives' photometry, symmetric cuts, exclusion and stratified negatives.
 
-    See :func:`stronglens_calibration.catalogues.selection.select_objects`; with
-    ``ingest.engine: spark`` the sweep files are scanned by Spark tasks
-    (:func:`stronglens_calibration.spark.selection.select_objects_spark`). When
-    ``negative_pool`` is a Spark table of sweep rows (a ``spark.SparkDataset`` written by
-    the ``sweeps_to_parquet`` pipeline), it is scanned one file per group
-    (:func:`stronglens_calibration.spark.sweeps.select_objects_from_table`).
+    See :func:`stronglens_calibration.catalogues.selection.select_objects`; the engine
+    (``ingest.engine``) decides where the sweep files are scanned. A ``negative_pool``
+    that is a Spark table of sweep rows (a ``spark.SparkDataset`` written by the
+    ``sweeps_to_parquet`` pipeline) is scanned by Spark, one file per group.
     """
-    cfg = SelectionConfig.from_params(params)
-    if hasattr(negative_pool, "sparkSession"):  # a Spark table of sweep rows (spark.SparkDataset)
-        from stronglens_calibration.spark.session import active_session
-        from stronglens_calibration.spark.sweeps import select_objects_from_table
-
-        result = select_objects_from_table(
-            positives, negative_pool, lens_candidates, cfg, active_session()
-        )
-    elif ParamReader(params, "ingest").choice("engine", ["pandas", "spark"]) == "spark":
-        from stronglens_calibration.spark.selection import select_objects_spark
-        from stronglens_calibration.spark.session import active_session
-
-        result = select_objects_spark(
-            positives, negative_pool, lens_candidates, cfg, active_session()
-        )
-    else:
-        result = select_objects(positives, negative_pool, lens_candidates, cfg)
+    cfg = IngestConfig.from_params(params)
+    engine = get_engine("spark" if is_spark_table(negative_pool) else cfg.engine)
+    result = engine.select(positives, negative_pool, lens_candidates, cfg.selection)
     return result.objects, result.quarantine, result.report
 
 
@@ -127,9 +98,8 @@ def plan_cutouts(
         The selection with ``cutout_file``, ``cutout_row``, ``cutout_origin``, ``shard``
         and ``offset`` (-1 for objects without a cutout, whose ``cutout_error`` says why).
     """
-    p = ParamReader(params, "ingest")
-    c = p.section("cutouts")
-    index = CutoutIndex.from_partitions(raw_cutouts, str(c.raw("parquet_npz_column")))
+    cfg = IngestConfig.from_params(params)
+    index = CutoutIndex.from_partitions(raw_cutouts, cfg.cutouts.parquet_npz_column)
     if index.duplicates:
         logger.warning("%d cutouts exist twice; the first is used", len(index.duplicates))
     plan = selection.reset_index(drop=True)
@@ -139,9 +109,9 @@ def plan_cutouts(
         plan["cutout_file"] == "", "", np.where(plan["cutout_row"] >= 0, "table", "file")
     )
     plan["cutout_error"] = np.where(plan["cutout_file"] == "", "missing file", "")
-    if p.section("bricks").boolean("enabled"):
+    if cfg.cutouts.bricks_enabled:
         plan = _plan_bricks(plan)
-    service = CutoutServiceConfig.from_params(p.raw("cutout_service"), c.integer("stamp_size", 1))
+    service = cfg.service
     missing = np.flatnonzero(plan["cutout_file"] == "")
     if service.enabled and missing.size:
         wanted = [
@@ -165,7 +135,7 @@ def plan_cutouts(
             "no cutout was found for any selected object: check the raw_cutouts path, the "
             "file names (cutout_<ra>_<dec>.fits/.npz) or enable 'ingest.cutout_service'"
         )
-    plan["shard"], plan["offset"] = assign_shards(found, c.integer("shard_size", low=1))
+    plan["shard"], plan["offset"] = assign_shards(found, cfg.cutouts.shard_size)
     logger.info("cutouts: %d found, %d missing", found.sum(), (~found).sum())
     return plan
 
@@ -210,70 +180,19 @@ def read_cutouts(
         ``{"part-NNNNN": DataFrame}`` with ``object_id``, ``reader``, ``bands_present``
         and ``cutout_error`` of each slot.
     """
-    p = ParamReader(params, "ingest")
-    c = p.section("cutouts")
-    size = c.integer("stamp_size", low=1)
-    sources = CutoutSources(raw_cutouts, str(c.raw("parquet_npz_column")))
+    c = IngestConfig.from_params(params)
     slots = plan[plan["shard"] >= 0].sort_values(["shard", "offset"])
-    if p.choice("engine", ["pandas", "spark"]) == "spark":
-        yield from _read_cutouts_on_spark(slots, raw_cutouts, coadd_bricks, size, c)
-        return
-    progress = tqdm(total=len(slots), desc="reading cutouts", unit="stamp")
-    groups = list(slots.groupby("shard", sort=True))
-
-    def submit(decoder: CutoutDecoder, rows: pd.DataFrame) -> Callable[[], Any]:
-        return decoder.submit(*file_sources(rows, sources))
-
-    with CutoutDecoder(c.integer("n_workers", low=1), size) as decoder:
-        pending = submit(decoder, groups[0][1]) if groups else None
-        for i, (shard, rows) in enumerate(groups):
-            decoded, decoded_infos = pending()
-            # the workers decode the next shard while this one is cut and written
-            pending = submit(decoder, groups[i + 1][1]) if i + 1 < len(groups) else None
-            stamps, infos = complete_shard(rows, decoded, decoded_infos, coadd_bricks, size)
-            log = pd.DataFrame(infos)
-            log.insert(0, "object_id", rows["object_id"].to_numpy())
-            progress.update(len(rows))
-            yield {shard_name(int(shard)): stamps}, {shard_name(int(shard)): log}
-    progress.close()
-
-
-def _read_cutouts_on_spark(
-    slots: pd.DataFrame,
-    raw_cutouts: dict[str, Callable[[], bytes]],
-    coadd_bricks: Callable[[str, str], Any],
-    size: int,
-    c: ParamReader,
-) -> Iterator[tuple[dict[str, Any], dict[str, pd.DataFrame]]]:
-    """The Spark engine: executors write the shards to the staging folder; each shard is
-    then handed to the store as a :class:`StagedPartition` (moved, not copied through
-    the driver) with its log."""
-    from stronglens_calibration.datasets.streamed_partitions import StagedPartition
-    from stronglens_calibration.spark.cutouts import read_cutouts_spark, staged_shard_path
-    from stronglens_calibration.spark.session import active_session
-
-    staging = str(c.raw("staging_dir"))
-    log = read_cutouts_spark(
+    shards = get_engine(c.engine).read_cutouts(
         slots,
         raw_cutouts,
         coadd_bricks,
-        size,
-        str(c.raw("parquet_npz_column")),
-        staging,
-        active_session(),
+        c.cutouts.stamp_size,
+        c.cutouts.parquet_npz_column,
+        c.cutouts.n_workers,
+        c.cutouts.staging_dir,
     )
-    for shard, rows in log.groupby("shard", sort=True):
-        name = shard_name(int(shard))
-        entries = rows.drop(columns=["shard", "offset"]).reset_index(drop=True)
-        yield {name: StagedPartition(staged_shard_path(staging, int(shard)))}, {name: entries}
-    # every staged shard has been moved into the store by now: drop the empty folder
-    import fsspec
-
-    from stronglens_calibration.datasets.fsspec_file import normalise_uri
-
-    fs, root = fsspec.core.url_to_fs(normalise_uri(staging))
-    if fs.exists(root) and not fs.ls(root):
-        fs.rm(root, recursive=True)
+    for name, stamps, log in shards:
+        yield {name: stamps}, {name: log}
 
 
 def assemble_objects(
@@ -289,8 +208,9 @@ def assemble_objects(
     Returns
     -------
     objects : pandas.DataFrame
-        ARCHITECTURE.md §3 ingest columns plus provenance (``cutout_file``,
-        ``cutout_origin``, ``reader``, ``bands_present``, ``cutout_error``).
+        The columns of :data:`~stronglens_calibration.schema.INGEST_COLUMNS`, provenance
+        included (``cutout_file``, ``cutout_origin``, ``reader``, ``bands_present``,
+        ``cutout_error``).
     quarantine : pandas.DataFrame
         Input rows that did not become objects, with ``stage`` and ``reason``.
     report : dict
@@ -315,9 +235,7 @@ def assemble_objects(
     ].map(lambda present: "".join(b for b in BANDS if b not in present))
     if objects["object_id"].duplicated().any():
         raise ValueError("object_id is not unique after ingest; this is a bug")
-    quarantine = pd.concat([positives_quarantine, selection_quarantine], ignore_index=True).reindex(
-        columns=QUARANTINE_COLUMNS
-    )
+    quarantine = quarantine_table(positives_quarantine, selection_quarantine)
     report = {
         "positives": positives_report,
         "selection": selection_report,

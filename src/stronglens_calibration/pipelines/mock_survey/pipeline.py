@@ -49,7 +49,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             Node(
                 plot_mock_examples,
                 ["mock_truth", "raw_cutouts", "params:mock_survey"],
-                "mock_survey_examples",
+                "mock_survey_examples_figure",
                 name="plot_mock_examples_node",
             ),
         ],

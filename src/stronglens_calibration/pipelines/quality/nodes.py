@@ -3,24 +3,47 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import time
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from stronglens_calibration.checks import ParamReader
-from stronglens_calibration.stamps.quality import quality_flags, shard_statistics
+from stronglens_calibration.engines import get_engine
+from stronglens_calibration.schema import quarantine_table
+from stronglens_calibration.stamps.quality import quality_flags
 from stronglens_calibration.stamps.store import shard_name
 
 logger = logging.getLogger(__name__)
 
-QUARANTINE_COLUMNS = ["object_id", "ra", "dec", "label", "tier", "stage", "reason"]
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Validated ``params:quality``: stamp size and apertures (pixels), batch size,
+    worker processes and engine."""
+
+    stamp_size: int
+    core_radius_px: float
+    annulus_px: tuple[float, float]
+    batch_size: int
+    n_workers: int
+    engine: str
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> QualityConfig:
+        p = ParamReader(params, "quality")
+        return cls(
+            stamp_size=p.integer("stamp_size", low=1),
+            core_radius_px=p.positive("core_radius_px"),
+            annulus_px=p.interval("annulus_px", low=0),
+            batch_size=p.integer("batch_size", low=1),
+            n_workers=p.integer("n_workers", low=1),
+            engine=p.choice("engine", ["pandas", "spark"]),
+        )
 
 
 def measure_stamps(
@@ -31,80 +54,32 @@ def measure_stamps(
     Returns
     -------
     pandas.DataFrame
-        ``object_id`` plus ``nan_frac``, ``nan_in_core``, ``inf_count`` and per band
-        ``nan_count``, ``empty``, ``constant``, ``core_flux`` (nanomaggies),
-        ``annulus_median`` and ``annulus_mad`` (nanomaggies per pixel).
+        ``object_id`` plus :data:`~stronglens_calibration.schema.STATISTICS_COLUMNS`.
     """
-    p = ParamReader(params, "quality")
-    size = p.integer("stamp_size", low=1)
-    core = p.positive("core_radius_px")
-    annulus = p.interval("annulus_px", low=0)
-    batch = p.integer("batch_size", low=1)
-    workers = p.integer("n_workers", low=1)
-    engine = p.choice("engine", ["pandas", "spark"])
+    cfg = QualityConfig.from_params(params)
     stored = objects[objects["shard"] >= 0]
     missing = sorted({shard_name(int(s)) for s in stored["shard"].unique()} - set(stamps))
     if missing:
         raise ValueError(f"stamp store lacks shard(s) {missing} that the object table points at")
     start = time.perf_counter()
-    if engine == "spark":
-        from stronglens_calibration.spark.quality import shard_statistics_spark
-        from stronglens_calibration.spark.session import active_session
-
-        stats = shard_statistics_spark(stored, stamps, size, core, annulus, batch, active_session())
-    else:
-        stats = _statistics_in_processes(stored, stamps, size, core, annulus, batch, workers)
+    stats = get_engine(cfg.engine).stamp_statistics(
+        stored,
+        stamps,
+        cfg.stamp_size,
+        cfg.core_radius_px,
+        cfg.annulus_px,
+        cfg.batch_size,
+        cfg.n_workers,
+    )
     elapsed = time.perf_counter() - start
     logger.info(
         "quality (%s engine): %d stamps in %.1f s (%.0f stamps/s)",
-        engine,
+        cfg.engine,
         len(stored),
         elapsed,
         len(stored) / max(elapsed, 1e-9),
     )
     return stats
-
-
-def _statistics_in_processes(
-    stored: pd.DataFrame,
-    stamps: dict[str, Callable[[], np.ndarray]],
-    size: int,
-    core: float,
-    annulus: tuple[float, float],
-    batch: int,
-    workers: int,
-) -> pd.DataFrame:
-    """The pandas engine: one task per shard, spread over ``workers`` processes."""
-    tasks = [
-        (
-            shard_name(int(shard)),
-            stamps[shard_name(int(shard))],
-            rows["offset"].to_numpy(np.int64),
-            rows["object_id"].tolist(),
-            size,
-            core,
-            annulus,
-            batch,
-        )
-        for shard, rows in stored.groupby("shard", sort=True)
-    ]
-    progress = tqdm(total=len(stored), desc="quality", unit="stamp")
-    results = []
-    if workers == 1 or len(tasks) < 2:
-        for task in tasks:
-            results.append(shard_statistics(*task))
-            progress.update(len(task[2]))
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=ctx) as pool:
-            futures = [pool.submit(shard_statistics, *task) for task in tasks]
-            for fut, task in zip(futures, tasks, strict=True):
-                results.append(fut.result())
-                progress.update(len(task[2]))
-    progress.close()
-    if not results:
-        return pd.DataFrame({"object_id": pd.Series(dtype=str)})
-    return pd.concat(results, ignore_index=True)
 
 
 def flag_objects(
@@ -122,8 +97,7 @@ def flag_objects(
         Every input row that is not usable: ingest's quarantine and the objects that
         fail quality, with ``stage`` and ``reason``.
     report : dict
-        ``rows_in``, ``ok``, ``quarantined`` (``rows_in == ok + quarantined``), counts
-        per reason, per class and per tier.
+        ``rows_in``, ``ok``, ``quarantined``, counts per reason, per class and per tier.
     """
     qc = objects.merge(statistics, on="object_id", how="left", validate="one_to_one")
     qc["quality_flags"] = quality_flags(qc).to_numpy()
@@ -140,12 +114,7 @@ def flag_objects(
             "reason": bad["quality_flags"],
         }
     )
-    quarantine = pd.concat(
-        [rejected, ingest_quarantine.assign(tier=ingest_quarantine.get("tier", ""))],
-        ignore_index=True,
-    ).reindex(columns=QUARANTINE_COLUMNS)
-    quarantine["tier"] = quarantine["tier"].fillna("").astype(str)
-    quarantine["label"] = quarantine["label"].astype(np.int8)
+    quarantine = quarantine_table(rejected, ingest_quarantine)
 
     reasons: Counter[str] = Counter()
     for text in quarantine["reason"]:
@@ -173,7 +142,5 @@ def flag_objects(
             for t, n in qc.loc[qc["cutout_ok"] & (qc["label"] == 1), "tier"].value_counts().items()
         },
     }
-    if report["rows_in"] != report["ok"] + report["quarantined"]:
-        raise RuntimeError(f"quality counts do not add up: {report}")
     logger.info("quality: %d rows in, %d ok, %d quarantined", rows_in, ok, len(quarantine))
     return qc, quarantine, report

@@ -1,4 +1,4 @@
-"""Nodes of the ``shortcut_gates`` pipeline."""
+"""Nodes of the ``shortcut_gates`` pipeline: wiring over :mod:`stronglens_calibration.gates`."""
 
 from __future__ import annotations
 
@@ -17,16 +17,18 @@ from stronglens_calibration.gates.data_gates import (
     gate_sample,
     run_data_gates,
 )
+from stronglens_calibration.gates.registry import GATES
 
 logger = logging.getLogger(__name__)
 
-#: MLflow metric name of each gate.
-METRIC_NAMES = {
-    "gate_1_5_normalisation": "gate_1_5_max_abs_cohens_d",
-    "gate_1_6_core_only": "gate_1_6_core_auc",
-    "gate_1_8_core_brightness": "gate_1_8_core_ratio",
-    "gate_radial_profile": "gate_radial_auc",
-}
+
+def _metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Each measured gate's value under its registered MLflow metric name."""
+    return {
+        GATES[name].metric: {"value": float(g["value"]), "step": 0}
+        for name, g in report.items()
+        if name in GATES
+    }
 
 
 def measure_data_gates(
@@ -47,9 +49,7 @@ def measure_data_gates(
     cfg = GateConfig.from_params(params)
     report = run_data_gates(objects_split, stamps, cfg)
     report["enforce"] = cfg.enforce
-    metrics = {
-        METRIC_NAMES[k]: {"value": float(g["value"]), "step": 0} for k, g in report["gates"].items()
-    }
+    metrics = _metrics(report["gates"])
     metrics["gates_passed"] = {"value": float(report["passed"]), "step": 0}
     return report, metrics
 
@@ -71,74 +71,11 @@ def plot_gate_diagnostics(
     objects_split: pd.DataFrame, report: dict[str, Any], params: dict[str, Any]
 ) -> matplotlib.figure.Figure:
     """Core-flux distributions per class, and each gate's value against its threshold."""
+    from stronglens_calibration.gates.plots import gate_diagnostics_figure
+
     cfg = GateConfig.from_params(params)
     sample = gate_sample(objects_split, cfg)
-    fig = matplotlib.figure.Figure(figsize=(13, 4.6))
-    ax0, ax1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
-    flux = sample["core_flux_r"].to_numpy(float)
-    lo, hi = np.nanpercentile(flux[flux > 0], [0.5, 99.5]) if (flux > 0).any() else (1e-3, 1)
-    bins = np.geomspace(max(lo, 1e-4), hi, 40)
-    for label, name, colour in (
-        (0, "non-lenses (matched weights)", "#4477aa"),
-        (1, "lens candidates", "#cc3311"),
-    ):
-        rows = sample["label"] == label
-        ax0.hist(
-            flux[rows],
-            bins=bins,
-            weights=sample.loc[rows, "sample_weight"],
-            density=True,
-            histtype="step",
-            lw=2,
-            color=colour,
-            label=f"{name} ({rows.sum()})",
-        )
-    ax0.set_xscale("log")
-    ax0.set_xlabel(f"r-band core flux, r < {cfg.core_radius_px} px [nanomaggies]")
-    ax0.set_ylabel("density")
-    ax0.legend(fontsize=8)
-    ax0.set_title(f"gate sample: {cfg.split} split", fontsize=10)
-    names = list(report["gates"])
-    for i, name in enumerate(names):
-        g = report["gates"][name]
-        colour = "#228833" if g["passed"] else "#cc3311"
-        ax1.errorbar(
-            [g["value"]],
-            [i],
-            xerr=[[g["value"] - g["ci_low"]], [g["ci_high"] - g["value"]]],
-            fmt="o",
-            color=colour,
-            capsize=4,
-        )
-        thr = g["threshold"] if isinstance(g["threshold"], list) else [g["threshold"]]
-        for t in thr:
-            ax1.plot([t, t], [i - 0.3, i + 0.3], color="black", lw=2)
-        ax1.text(
-            g["value"],
-            i + 0.25,
-            f"{g['value']:.3f} {'pass' if g['passed'] else 'FAIL'}",
-            ha="center",
-            fontsize=8,
-            color=colour,
-        )
-    diag = report["diagnostics"]["core_auc_at_diagnostic_radius"]
-    ax1.errorbar(
-        [diag["value"]],
-        [len(names)],
-        xerr=[[diag["value"] - diag["ci_low"]], [diag["ci_high"] - diag["value"]]],
-        fmt="s",
-        color="grey",
-        capsize=4,
-    )
-    ax1.set_yticks(
-        range(len(names) + 1),
-        [*names, f"diagnostic: core AUC r < {diag['core_radius_px']:g} px (no gate)"],
-        fontsize=8,
-    )
-    ax1.set_xlabel("value (95 % bootstrap interval); black bars: thresholds")
-    ax1.set_title("shortcut gates " + ("passed" if report["passed"] else "FAILED"), fontsize=10)
-    fig.tight_layout()
-    return fig
+    return gate_diagnostics_figure(sample, report, cfg.core_radius_px, cfg.split)
 
 
 def measure_model_gate(
@@ -147,74 +84,26 @@ def measure_model_gate(
     stamps: dict[str, Callable[[], np.ndarray]],
     params: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
-    """Gate 1.7: validation positives with their arcs suppressed should no longer look
-    like lenses (mean probability below the threshold).
+    """Gate 1.7 (:func:`~stronglens_calibration.gates.model_gate.arc_suppression_gate`).
 
     Returns
     -------
     report : dict
-        ``value`` (mean probability after suppression), ``ci_low``, ``ci_high``,
-        ``threshold``, ``passed``, ``mean_p_before``, ``n_positive``.
+        ``model_gate_report.json``.
     metrics : dict
         ``gate_1_7_arc_suppressed_mean_p`` for MLflow.
     """
-    import torch
+    from stronglens_calibration.gates.model_gate import arc_suppression_gate
+    from stronglens_calibration.models.training import select_device
 
-    from stronglens_calibration.gates.arc_suppression import suppress_arcs
-    from stronglens_calibration.gates.statistics import bootstrap
-    from stronglens_calibration.models.artifact import from_artifact
-    from stronglens_calibration.models.data import StampDataset
-
-    p = ParamReader(params, "shortcut_gates")
-    threshold = p.section("thresholds").number("arc_suppressed_mean_p", low=0, high=1)
-    annulus = p.interval("arc_annulus_px", low=0)
-    noise = p.interval("noise_annulus_px", low=0)
-    seed = p.integer("seed")
-    model, pre = from_artifact(lens_finder)
-    val = StampDataset(objects_split[objects_split["label"] == 1], stamps, ("val",), pre)
-    if len(val) == 0:
-        raise ValueError("gate 1.7 needs validation positives; the val split has none")
-    rows = val.table
-    raw = np.stack([np.asarray(val._shard(int(r.shard))[int(r.offset)]) for r in rows.itertuples()])
-    median = rows[[f"annulus_median_{b}" for b in "grz"]].to_numpy(np.float32)
-    mad = rows[[f"annulus_mad_{b}" for b in "grz"]].to_numpy(np.float32)
-    suppressed = suppress_arcs(raw, annulus, noise, np.random.default_rng(seed))
-
-    def probabilities(stamps_raw: np.ndarray) -> np.ndarray:
-        x = np.nan_to_num(pre(stamps_raw, median, mad))
-        with torch.no_grad():
-            return torch.sigmoid(model(torch.from_numpy(x))).numpy()
-
-    before, after = probabilities(raw), probabilities(suppressed)
-    value = float(after.mean())
-    ci = bootstrap(
-        lambda i: float(after[i].mean()),
-        np.ones(len(after), dtype=int),
-        p.integer("n_bootstrap", low=10),
-        seed,
+    cfg = GateConfig.from_params(params)
+    m = ParamReader(params, "shortcut_gates").section("model_gate")
+    report = arc_suppression_gate(
+        lens_finder,
+        objects_split,
+        stamps,
+        cfg,
+        m.integer("batch_size", low=1),
+        select_device(str(m.raw("device"))),
     )
-    report = {
-        "gate_1_7_arc_suppressed": {
-            "value": value,
-            "ci_low": ci[0],
-            "ci_high": ci[1],
-            "threshold": threshold,
-            "passed": bool(value < threshold),
-            "mean_p_before": float(before.mean()),
-            "arc_annulus_px": list(annulus),
-        },
-        "n_positive": int(len(after)),
-        "split": "val",
-        "passed": bool(value < threshold),
-    }
-    logger.info(
-        "gate_1_7_arc_suppressed: mean p %.3f -> %.3f [%.3f, %.3f] threshold %s -> %s",
-        before.mean(),
-        value,
-        ci[0],
-        ci[1],
-        threshold,
-        "pass" if value < threshold else "FAIL",
-    )
-    metrics = {"gate_1_7_arc_suppressed_mean_p": {"value": value, "step": 0}}
-    return report, metrics
+    return report, _metrics(report)

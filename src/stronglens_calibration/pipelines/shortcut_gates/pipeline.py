@@ -22,7 +22,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             Node(
                 plot_gate_diagnostics,
                 ["objects_split", "gate_report", "params:shortcut_gates"],
-                "gate_diagnostics",
+                "gate_diagnostics_figure",
                 name="plot_gate_diagnostics_node",
             ),
             Node(

@@ -9,29 +9,13 @@ import matplotlib.figure
 import numpy as np
 import pandas as pd
 
-from stronglens_calibration.catalogues.reweighting import (
-    cohens_d,
-    histogram_weights,
-    subsample_mask,
-)
-from stronglens_calibration.checks import ParamReader
-from stronglens_calibration.sky.healpix import assign_splits, healpix_nested
+from stronglens_calibration.catalogues.reweighting import histogram_weights, subsample_mask
+from stronglens_calibration.engines import get_engine
+from stronglens_calibration.pipelines.split.config import SPLITS, SplitConfig
 from stronglens_calibration.sky.matching import pairs_within
+from stronglens_calibration.stats import cohens_d
 
 logger = logging.getLogger(__name__)
-
-SPLITS = ("train", "val", "test")
-
-
-def _fractions(p: ParamReader) -> dict[str, float]:
-    f = p.section("fractions")
-    fractions = {name: f.fraction(name) for name in SPLITS}
-    if abs(sum(fractions.values()) - 1.0) > 1e-9:
-        raise ValueError(
-            f"parameter 'split.fractions' must sum to 1, got {sum(fractions.values()):.6f} "
-            f"({fractions})"
-        )
-    return fractions
 
 
 def _check_coordinates(objects: pd.DataFrame) -> None:
@@ -80,27 +64,13 @@ def assign_split(objects: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Data
     overlaps : list of dict
         The pairs resolved.
     """
-    p = ParamReader(params, "split")
-    nside = p.integer("nside", low=1)
-    fractions = _fractions(p)
-    o = p.section("overlap")
-    o.choice("rule", ["drop_from_smaller_split"])
-    radius = o.integer("stamp_size", low=1) / 2 * o.positive("pixel_scale") * np.sqrt(2)
+    cfg = SplitConfig.from_params(params)
     _check_coordinates(objects)
     table = objects.reset_index(drop=True).copy()
-    if p.choice("engine", ["pandas", "spark"]) == "spark":
-        from stronglens_calibration.spark.session import active_session
-        from stronglens_calibration.spark.split import assign_splits_spark
-
-        assigned = assign_splits_spark(table, nside, p.integer("seed"), fractions, active_session())
-        table["healpix"] = assigned["healpix"].to_numpy()
-        table["split"] = assigned["split"].to_numpy()
-    else:
-        table["healpix"] = healpix_nested(table["ra"], table["dec"], nside)
-        table["split"] = assign_splits(
-            table["healpix"].to_numpy(), nside, p.integer("seed"), fractions
-        )
-    overlaps = _resolve_overlaps(table, radius)
+    assigned = get_engine(cfg.engine).assign_splits(table, cfg.nside, cfg.seed, cfg.fractions)
+    table["healpix"] = assigned["healpix"].to_numpy()
+    table["split"] = assigned["split"].to_numpy()
+    overlaps = _resolve_overlaps(table, cfg.overlap_radius_arcsec)
     logger.info(
         "split: %s; %d overlap pairs resolved",
         table["split"].value_counts().to_dict(),
@@ -121,14 +91,11 @@ def match_negatives(table: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Dat
     matching : dict
         Per split and variable, Cohen's d between classes before and after.
     """
-    m = ParamReader(params, "split").section("matching")
-    method = m.choice("method", ["none", "reweight", "subsample"])
-    variables = list(m.strings("variables"))
+    cfg = SplitConfig.from_params(params)
+    method, variables = cfg.matching_method, list(cfg.matching_variables)
     missing = [v for v in variables if v not in table.columns]
     if missing:
         raise ValueError(f"parameter 'split.matching.variables' names unknown column(s) {missing}")
-    n_bins = m.integer("n_bins", low=1)
-    seed = ParamReader(params, "split").integer("seed")
     weight = np.zeros(len(table), dtype=np.float64)
     usable = table["cutout_ok"].to_numpy(bool) & (table["split"] != "").to_numpy()
     report: dict[str, Any] = {"method": method, "variables": variables}
@@ -140,9 +107,10 @@ def match_negatives(table: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Dat
         ref = table.loc[pos, variables].dropna()
         negs = table.loc[neg, variables]
         if method == "reweight":
-            w = histogram_weights(ref, negs, n_bins)
+            w = histogram_weights(ref, negs, cfg.matching_bins)
         elif method == "subsample":
-            w = subsample_mask(ref, negs, table.loc[neg, "object_id"], n_bins, seed).astype(float)
+            ids = table.loc[neg, "object_id"]
+            w = subsample_mask(ref, negs, ids, cfg.matching_bins, cfg.seed).astype(float)
         else:
             w = np.ones(neg.sum())
         weight[neg] = w
@@ -159,13 +127,14 @@ def match_negatives(table: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Dat
     return out, report
 
 
-def _fraction_table(table: pd.DataFrame, fractions: dict[str, float]) -> dict[str, Any]:
+def _fraction_table(
+    table: pd.DataFrame, fractions: dict[str, float], tiers: tuple[str, ...]
+) -> dict[str, Any]:
     groups = {
         "all": np.ones(len(table), bool),
         "negatives": (table["label"] == 0).to_numpy(),
         "positives": (table["label"] == 1).to_numpy(),
-        "tier_A": (table["tier"] == "A").to_numpy(),
-        "tier_B": (table["tier"] == "B").to_numpy(),
+        **{f"tier_{t}": (table["tier"] == t).to_numpy() for t in tiers},
     }
     out = {}
     for group, mask in groups.items():
@@ -184,12 +153,10 @@ def build_split_report(
     table: pd.DataFrame, overlaps: list, matching: dict, params: dict[str, Any]
 ) -> dict[str, Any]:
     """Targets against measured fractions, pixels, overlaps and matching, with verdicts."""
-    p = ParamReader(params, "split")
-    fractions = _fractions(p)
-    tol = p.fraction("tolerance")
-    min_n = p.integer("min_class_size_enforced", low=0)
+    cfg = SplitConfig.from_params(params)
+    fractions, tol, min_n = cfg.fractions, cfg.tolerance, cfg.min_class_size_enforced
     usable = table[table["cutout_ok"] & (table["split"] != "")]
-    fractions_measured = _fraction_table(usable, fractions)
+    fractions_measured = _fraction_table(usable, fractions, cfg.tiers)
     failures = []
     for group, entry in fractions_measured.items():
         entry["enforced"] = entry["n"] >= min_n
@@ -218,7 +185,7 @@ def build_split_report(
         for s in SPLITS
     }
     report = {
-        "nside": p.integer("nside", low=1),
+        "nside": cfg.nside,
         "targets": fractions,
         "tolerance": tol,
         "fractions": fractions_measured,
@@ -235,16 +202,6 @@ def build_split_report(
     return report
 
 
-def split_objects(
-    objects_qc: pd.DataFrame, params: dict[str, Any]
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Assign, resolve overlaps, match negatives and measure (verification is a node of
-    its own, so that the report is saved even when a check fails)."""
-    table, overlaps = assign_split(objects_qc, params)
-    table, matching = match_negatives(table, params)
-    return table, build_split_report(table, overlaps, matching, params)
-
-
 def verify_split(report: dict[str, Any]) -> None:
     """Stop the run when a split check failed, showing target against actual."""
     if not report["passed"]:
@@ -256,49 +213,7 @@ def verify_split(report: dict[str, Any]) -> None:
 
 
 def plot_sky_map(table: pd.DataFrame, params: dict[str, Any]) -> matplotlib.figure.Figure:
-    """Mollweide map (healpy projection) of the pixels coloured by split, positives marked.
+    """The split on the sky (:func:`~stronglens_calibration.sky.plots.split_sky_map`)."""
+    from stronglens_calibration.sky.plots import split_sky_map
 
-    RA increases to the left (the astronomical convention); drawn without pyplot.
-    """
-    import healpy
-
-    nside = ParamReader(params, "split").integer("nside", low=1)
-    proj = healpy.projector.MollweideProj(xsize=1200, flipconv="astro")
-    outline = proj.projmap(np.zeros(12), lambda x, y, z: healpy.vec2pix(1, x, y, z))
-    fig = matplotlib.figure.Figure(figsize=(12, 6.8))
-    ax = fig.add_subplot()
-    ax.imshow(
-        np.where(np.isfinite(outline), 0.12, np.nan),
-        origin="lower",
-        extent=proj.get_extent(),
-        cmap="Greys",
-        vmin=0,
-        vmax=1,
-    )
-    placed = table[table["split"] != ""]
-    colours = {"train": "#4477aa", "val": "#ee7733", "test": "#228833"}
-    for split, colour in colours.items():
-        pix = np.unique(placed.loc[placed["split"] == split, "healpix"].to_numpy())
-        lon, lat = healpy.pix2ang(nside, pix, nest=True, lonlat=True)
-        x, y = proj.ang2xy(lon, lat, lonlat=True)
-        n = int((placed["split"] == split).sum())
-        ax.scatter(
-            x,
-            y,
-            s=9,
-            marker="s",
-            c=colour,
-            linewidths=0,
-            label=f"{split}: {n} objects in {pix.size} pixels",
-        )
-    pos = table[table["label"] == 1]
-    x, y = proj.ang2xy(pos["ra"].to_numpy(), pos["dec"].to_numpy(), lonlat=True)
-    ax.scatter(x, y, s=1.5, c="black", label=f"positives ({len(pos)})")
-    ax.legend(loc="lower right", fontsize=8, frameon=False, markerscale=1.5)
-    ax.set_axis_off()
-    ax.set_title(
-        f"region-disjoint split by HEALPix pixel (nside {nside}, NESTED); "
-        "Mollweide, RA increasing to the left",
-        fontsize=10,
-    )
-    return fig
+    return split_sky_map(table, SplitConfig.from_params(params).nside)

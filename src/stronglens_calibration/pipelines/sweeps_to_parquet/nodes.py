@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stronglens_calibration.checks import ParamReader
-from stronglens_calibration.datasets.fits_table import FITSTable
+from stronglens_calibration.storage.fits_table import FITSTable
 
 
 def convert_sweeps(

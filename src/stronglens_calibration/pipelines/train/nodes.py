@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,7 @@ import pandas as pd
 from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.models.artifact import to_artifact
 from stronglens_calibration.models.data import StampDataset
-from stronglens_calibration.models.networks import ARCHITECTURES
+from stronglens_calibration.models.networks import NETWORKS
 from stronglens_calibration.models.preprocessing import Preprocessing
 from stronglens_calibration.models.training import TrainConfig, select_device, train_model
 
@@ -26,7 +25,7 @@ def training_config(params: dict[str, Any]) -> tuple[TrainConfig, Preprocessing]
     m = p.section("model")
     pre = p.section("preprocessing")
     cfg = TrainConfig(
-        architecture=m.choice("architecture", sorted(ARCHITECTURES)),
+        architecture=m.choice("architecture", sorted(NETWORKS)),
         dropout=m.fraction("dropout"),
         epochs=p.integer("epochs", low=1),
         batch_size=p.integer("batch_size", low=1),
@@ -81,7 +80,7 @@ def train_lens_finder(
         val,
         cfg,
         pre.to_dict(),
-        Path(str(p.raw("checkpoint_dir"))),
+        str(p.raw("checkpoint_dir")),
         device,
         resume=p.boolean("resume"),
     )

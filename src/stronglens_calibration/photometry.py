@@ -1,10 +1,11 @@
-"""AB magnitudes and nanomaggies."""
+"""AB magnitudes and nanomaggies, the flux unit of the Legacy Surveys."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from stronglens_calibration import NANOMAGGY_ZEROPOINT
+#: AB zero point of nanomaggies: m = 22.5 - 2.5 log10(flux / nanomaggy).
+NANOMAGGY_ZEROPOINT: float = 22.5
 
 
 def mag_to_nanomaggies(mag: np.ndarray | float) -> np.ndarray:

@@ -1,0 +1,89 @@
+"""The ``evaluate`` pipeline's parameters, validated once into a frozen config."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stronglens_calibration.checks import ParamReader
+from stronglens_calibration.evaluation.calibration import prior_logit
+from stronglens_calibration.evaluation.injection import InjectionConfig
+from stronglens_calibration.evaluation.metrics import MetricsConfig
+from stronglens_calibration.evaluation.selection import RealismConfig
+
+
+@dataclass(frozen=True)
+class GalleryConfig:
+    """Stamps shown per row and their display (crop side in pixels, Lupton Q, stretch)."""
+
+    n_per_row: int
+    crop: int
+    lupton_q: float
+    lupton_stretch: float
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """Validated ``params:evaluate``."""
+
+    seed: int
+    device: str
+    batch_size: int
+    metrics: MetricsConfig
+    hosts_exclude_confusers: bool
+    injection: InjectionConfig
+    realism: RealismConfig
+    gallery: GalleryConfig
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> EvaluateConfig:
+        p = ParamReader(params, "evaluate")
+        survey = p.number("survey_prevalence", low=0, high=1)
+        prior_logit(survey, "parameter 'evaluate.survey_prevalence'")
+        thresholds = []
+        for value in p.raw("probability_thresholds"):
+            t = float(value)
+            if not 0 < t < 1:
+                raise ValueError(
+                    f"parameter 'evaluate.probability_thresholds' must lie in (0, 1), got {t}"
+                )
+            thresholds.append(t)
+        seed = p.integer("seed")
+        n_boot = p.integer("n_bootstrap", low=10)
+        annulus = p.interval("annulus_px", low=0)
+        r = p.section("realism")
+        g = p.section("gallery")
+        return cls(
+            seed=seed,
+            device=str(p.raw("device")),
+            batch_size=p.integer("batch_size", low=1),
+            metrics=MetricsConfig(
+                survey_prevalence=survey,
+                probability_thresholds=tuple(thresholds),
+                fpr_targets=tuple(float(f) for f in p.raw("fpr_targets")),
+                n_bootstrap=n_boot,
+                ece_bins=p.integer("ece_bins", low=1),
+                seed=seed,
+                tiers=tuple(dict.fromkeys(p.tiers("tiers").values())),
+            ),
+            hosts_exclude_confusers=p.boolean("injection_hosts_exclude_confusers"),
+            injection=InjectionConfig.from_params(p.raw("injection")),
+            realism=RealismConfig(
+                lensed_mag_r=r.interval("lensed_mag_r"),
+                aperture_radius_px=r.positive("aperture_radius_px"),
+                sky_annulus_px=annulus,
+                core_radius_px=p.positive("core_radius_px"),
+                probe_folds=r.integer("probe_folds", low=2),
+                brightness_ratio_ok=r.interval("brightness_ratio_ok"),
+                probe_auc_ok=r.number("probe_auc_ok", low=0.5, high=1.0),
+                n_bootstrap=n_boot,
+                seed=seed,
+            ),
+            gallery=GalleryConfig(
+                n_per_row=g.integer("n_per_row", low=1),
+                crop=g.integer("crop", low=8),
+                lupton_q=g.positive("lupton_q"),
+                lupton_stretch=g.positive("lupton_stretch"),
+            ),
+        )

@@ -1,0 +1,90 @@
+"""The ``ingest`` pipeline's parameters, validated once into a frozen config."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stronglens_calibration.catalogues.selection import SelectionConfig
+from stronglens_calibration.checks import ParamReader
+from stronglens_calibration.stamps.cutout_service import CutoutServiceConfig
+
+
+@dataclass(frozen=True)
+class PositivesConfig:
+    """Which lenscat rows are lens candidates, and their tiers."""
+
+    ref_patterns: tuple[str, ...]
+    name_patterns: tuple[str, ...]
+    tier_of_grading: dict[str, str]
+    lens_types: tuple[str, ...]
+    merge_radius_arcsec: float
+
+
+@dataclass(frozen=True)
+class CutoutsConfig:
+    """Where stamps come from and how the store is laid out.
+
+    Attributes
+    ----------
+    stamp_size : int
+        Side of every stamp in pixels; cutouts of another size are quarantined.
+    shard_size : int
+        Stamps per ``.npy`` shard.
+    parquet_npz_column : str
+        Binary column of parquet tables holding NPZ files.
+    n_workers : int
+        Processes decoding cutouts (pandas engine).
+    staging_dir : str
+        Where Spark executors write shards before they are moved into the store.
+    bricks_enabled : bool
+        Cut objects without a file from coadd bricks.
+    """
+
+    stamp_size: int
+    shard_size: int
+    parquet_npz_column: str
+    n_workers: int
+    staging_dir: str
+    bricks_enabled: bool
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """Validated ``params:ingest``."""
+
+    engine: str
+    positives: PositivesConfig
+    selection: SelectionConfig
+    cutouts: CutoutsConfig
+    service: CutoutServiceConfig
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> IngestConfig:
+        p = ParamReader(params, "ingest")
+        pos = p.section("positives")
+        c = p.section("cutouts")
+        size = c.integer("stamp_size", low=1)
+        return cls(
+            engine=p.choice("engine", ["pandas", "spark"]),
+            positives=PositivesConfig(
+                ref_patterns=pos.strings("ref_patterns"),
+                name_patterns=pos.strings("name_patterns"),
+                tier_of_grading=pos.tiers("tiers"),
+                lens_types=pos.strings("lens_types"),
+                merge_radius_arcsec=pos.positive("merge_radius_arcsec"),
+            ),
+            selection=SelectionConfig.from_params(params),
+            cutouts=CutoutsConfig(
+                stamp_size=size,
+                shard_size=c.integer("shard_size", low=1),
+                parquet_npz_column=str(c.raw("parquet_npz_column")),
+                n_workers=c.integer("n_workers", low=1),
+                staging_dir=str(c.raw("staging_dir")),
+                bricks_enabled=p.section("bricks").boolean("enabled"),
+            ),
+            service=CutoutServiceConfig.from_params(
+                p.raw("cutout_service"), size, "ingest.cutout_service"
+            ),
+        )

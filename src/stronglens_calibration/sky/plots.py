@@ -1,0 +1,62 @@
+"""Sky maps."""
+
+from __future__ import annotations
+
+import matplotlib.figure
+import numpy as np
+import pandas as pd
+
+
+def split_sky_map(table: pd.DataFrame, nside: int) -> matplotlib.figure.Figure:
+    """Mollweide map (healpy projection) of the pixels coloured by split, positives marked.
+
+    RA increases to the left (the astronomical convention); drawn without pyplot.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``objects_split``: ``healpix`` (NESTED), ``split``, ``label``, ``ra``, ``dec`` (deg).
+    nside : int
+        HEALPix resolution of ``healpix``.
+    """
+    import healpy
+
+    proj = healpy.projector.MollweideProj(xsize=1200, flipconv="astro")
+    outline = proj.projmap(np.zeros(12), lambda x, y, z: healpy.vec2pix(1, x, y, z))
+    fig = matplotlib.figure.Figure(figsize=(12, 6.8))
+    ax = fig.add_subplot()
+    ax.imshow(
+        np.where(np.isfinite(outline), 0.12, np.nan),
+        origin="lower",
+        extent=proj.get_extent(),
+        cmap="Greys",
+        vmin=0,
+        vmax=1,
+    )
+    placed = table[table["split"] != ""]
+    colours = {"train": "#4477aa", "val": "#ee7733", "test": "#228833"}
+    for split, colour in colours.items():
+        pix = np.unique(placed.loc[placed["split"] == split, "healpix"].to_numpy())
+        lon, lat = healpy.pix2ang(nside, pix, nest=True, lonlat=True)
+        x, y = proj.ang2xy(lon, lat, lonlat=True)
+        n = int((placed["split"] == split).sum())
+        ax.scatter(
+            x,
+            y,
+            s=9,
+            marker="s",
+            c=colour,
+            linewidths=0,
+            label=f"{split}: {n} objects in {pix.size} pixels",
+        )
+    pos = table[table["label"] == 1]
+    x, y = proj.ang2xy(pos["ra"].to_numpy(), pos["dec"].to_numpy(), lonlat=True)
+    ax.scatter(x, y, s=1.5, c="black", label=f"positives ({len(pos)})")
+    ax.legend(loc="lower right", fontsize=8, frameon=False, markerscale=1.5)
+    ax.set_axis_off()
+    ax.set_title(
+        f"region-disjoint split by HEALPix pixel (nside {nside}, NESTED); "
+        "Mollweide, RA increasing to the left",
+        fontsize=10,
+    )
+    return fig

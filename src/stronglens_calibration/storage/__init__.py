@@ -1,0 +1,1 @@
+"""Kedro-free readers of files on any fsspec filesystem: URIs, FITS binary tables."""
