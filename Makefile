@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export KEDRO_DISABLE_TELEMETRY := true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install demo test lint benchmarks clean-data
+.PHONY: install demo test test-fast lint benchmarks clean-data
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: install
 
 test: lint
 	$(BIN)/python -m pytest
+
+# the unit tests only (no pipeline runs, kedro commands or Spark): about a minute
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow"
 
 benchmarks: install
 	$(BIN)/python benchmarks/mock_render.py

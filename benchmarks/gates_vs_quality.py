@@ -1,7 +1,7 @@
 """Data gates against the quality pass over the same stamps.
 
 Run: ``.venv/bin/python benchmarks/gates_vs_quality.py [n_stamps]`` (default 50000).
-Prints both times and their ratio; asserts nothing. Target (issue 5): the data gates take
+Prints both times and their ratio; asserts nothing. Target: the data gates take
 no longer than quality (ratio <= 1). The gates reuse quality's statistics (annulus
 median/MAD, core flux) and read only central crops of a stratified sample.
 """
@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _synthetic_store import make_store  # noqa: E402
-from quality_throughput import BENCH, PARAMS, loaders  # noqa: E402
+from quality_throughput import BENCH, PARAMS, loaders, make_store  # noqa: E402
 from stronglens_calibration.gates.data_gates import GateConfig, run_data_gates  # noqa: E402
 from stronglens_calibration.pipelines.quality.nodes import measure_stamps  # noqa: E402
 

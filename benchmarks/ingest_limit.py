@@ -2,7 +2,7 @@
 same run on a 10,000-row catalogue.
 
 Run: ``.venv/bin/python benchmarks/ingest_limit.py [small_rows] [large_rows]``. Prints
-the measured ratio; asserts nothing. Target (issue 3): at most 1.5x.
+the measured ratio; asserts nothing. Target: at most 1.5x.
 
 Both catalogues hold the same 200 lens candidates' rows and are split into DR10-style
 sweep files (10 x 5 deg boxes); the large one has 100x the rows per file. The timed

@@ -1,7 +1,7 @@
 """ingest: NPZ cutouts into the stamp store, against a bare ``np.load`` loop.
 
 Run: ``.venv/bin/python benchmarks/ingest_npz.py [n_files]`` (default 4000). Prints the
-measured ratio; asserts nothing. Target (issue 3): at least 0.8 of the bare loop's
+measured ratio; asserts nothing. Target: at least 0.8 of the bare loop's
 throughput, and able to use both cores.
 """
 

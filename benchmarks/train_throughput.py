@@ -2,7 +2,7 @@
 in memory (same model, CPU), and inference throughput over the store.
 
 Run: ``.venv/bin/python benchmarks/train_throughput.py [n_stamps]`` (default 3000).
-Prints measured figures; asserts nothing. Target (issue 6): loader / in-memory >= 0.85
+Prints measured figures; asserts nothing. Target: loader / in-memory >= 0.85
 with 2 DataLoader workers.
 """
 
@@ -17,8 +17,7 @@ import torch
 from torch.utils.data import DataLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _synthetic_store import make_store  # noqa: E402
-from quality_throughput import BENCH, PARAMS, loaders  # noqa: E402
+from quality_throughput import BENCH, PARAMS, loaders, make_store  # noqa: E402
 from stronglens_calibration.models.data import StampDataset, collate_skip_none  # noqa: E402
 from stronglens_calibration.models.networks import build_model  # noqa: E402
 from stronglens_calibration.models.preprocessing import Preprocessing  # noqa: E402

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project, kedro_cli
+from tests.conftest import PROJECT_ROOT, copy_project, kedro_cli
 
 SMALL = (
     "mock_survey.n_positives=60,mock_survey.n_workers=1,ingest.cutouts.n_workers=1,"
@@ -91,3 +91,17 @@ def _plant_untrained_model(path: Path) -> None:
     config = {"architecture": "compact_resnet", "dropout": 0.0, "balance": "sampler"}
     artifact = to_artifact(build_model("compact_resnet"), config, Preprocessing(20.0, 48))
     TorchArtifactDataset(str(path)).save(artifact)
+
+
+def test_data_root_tag_follows_the_resolved_configuration():
+    """The ``data_root`` tag is what the catalog resolves: the environment's globals
+    (the bucket under ``--env s3``), or ``--params data_root=...`` when given."""
+    from stronglens_calibration.config_loader import ProjectConfigLoader
+    from stronglens_calibration.tracking.hooks import resolved_data_root
+
+    conf = str(PROJECT_ROOT / "conf")
+    base = ProjectConfigLoader(conf_source=conf, base_env="base", default_run_env="local")
+    s3 = ProjectConfigLoader(conf_source=conf, base_env="base", default_run_env="local", env="s3")
+    assert resolved_data_root(None, base["globals"]) == "data"
+    assert resolved_data_root({}, s3["globals"]).startswith("s3://")
+    assert resolved_data_root({"data_root": "s3a://b/p"}, s3["globals"]) == "s3a://b/p"

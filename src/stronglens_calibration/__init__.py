@@ -4,5 +4,3 @@ __version__ = "0.1.0"
 
 #: Band order of every stamp in the project (docs/architecture.md).
 BANDS: tuple[str, ...] = ("g", "r", "z")
-#: DR10 pixel scale in arcsec per pixel.
-PIXEL_SCALE_ARCSEC: float = 0.262

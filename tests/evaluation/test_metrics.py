@@ -84,7 +84,7 @@ def test_precision_at_survey_prevalence():
         0.8e-3 / (0.8e-3 + 0.01 * 0.999)
     )
     assert precision_at_prevalence(0.5, 0.0, 1e-3) == 1.0
-    with pytest.raises(ValueError, match="survey_prevalence"):
+    with pytest.raises(ValueError, match="'prevalence'"):
         precision_at_prevalence(0.5, 0.1, 1.5)
 
 
@@ -142,5 +142,5 @@ def test_prior_shift_follows_bayes_rule():
     assert negative_log_likelihood(logit(ps), ys) < negative_log_likelihood(
         d * xs + logit(0.25), ys
     )
-    with pytest.raises(ValueError, match="survey_prevalence"):
+    with pytest.raises(ValueError, match="'survey_prior'"):
         survey_logits(z, 1.0, 0.25, 0.0)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from stronglens_calibration.datasets import NpyDataset
 from stronglens_calibration.gates.arc_suppression import suppress_arcs
 from stronglens_calibration.gates.data_gates import GateConfig, failure_message, run_data_gates
 from stronglens_calibration.stamps.geometry import radius_map
-from stronglens_calibration.stamps.statistics import stamp_statistics
+from stronglens_calibration.synthetic import synthetic_store
 
 PARAMS = {
     "enforce": True,
@@ -40,37 +38,15 @@ SIZE = 91  # smaller than the survey's 101 to keep the test light; the gates onl
 
 def _world(tmp_path, n=3000, plant=None, seed=0):
     """A store of galaxies + sky noise; ``plant(stamps, is_positive, rng)`` edits it."""
-    rng = np.random.default_rng(seed)
-    label = (np.arange(n) % 3 == 0).astype(np.int8)
-    r = radius_map(SIZE)
-    flux = rng.lognormal(0.5, 0.3, n)
-    colour = np.array([0.3, 1.0, 1.6])
-    galaxy = np.exp(-7.67 * ((r / 4.0) ** 0.25 - 1)).astype(np.float32)
-    galaxy /= galaxy.sum()
-    stamps = (flux[:, None, None, None] * colour[None, :, None, None] * galaxy).astype(np.float32)
-    stamps += (
-        rng.normal(0, 1, stamps.shape).astype(np.float32)
-        * np.array([0.0018, 0.0026, 0.0083], dtype=np.float32)[None, :, None, None]
+    return synthetic_store(
+        tmp_path,
+        n,
+        size=SIZE,
+        seed=seed,
+        profile="devaucouleurs",
+        colour=(0.3, 1.0, 1.6),
+        plant=plant,
     )
-    if plant is not None:
-        plant(stamps, label == 1, rng)
-    path = tmp_path / "part-00000.npy"
-    np.save(path, stamps)
-    stats = pd.DataFrame(stamp_statistics(stamps, 1.5, (32.0, 45.0)))
-    objects = pd.DataFrame(
-        {
-            "object_id": [f"o{i}" for i in range(n)],
-            "label": label,
-            "split": "train",
-            "cutout_ok": True,
-            "sample_weight": np.float32(1.0),
-            "shard": 0,
-            "offset": np.arange(n),
-            "tier": np.where(label == 1, "A", ""),
-        }
-    )
-    objects = pd.concat([objects, stats], axis=1)
-    return objects, {"part-00000": NpyDataset(str(path)).load}
 
 
 def _run(tmp_path, plant=None, **kw):

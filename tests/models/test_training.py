@@ -5,17 +5,18 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-from stronglens_calibration.datasets import NpyDataset, TorchArtifactDataset
+from stronglens_calibration.datasets import TorchArtifactDataset
 from stronglens_calibration.models.artifact import from_artifact, to_artifact
 from stronglens_calibration.models.data import StampDataset
 from stronglens_calibration.models.networks import build_model, n_parameters
 from stronglens_calibration.models.preprocessing import Preprocessing
 from stronglens_calibration.models.training import TrainConfig, load_checkpoint, train_model
-from stronglens_calibration.stamps.statistics import stamp_statistics
+from stronglens_calibration.pipelines.train.config import TrainSettings
+from stronglens_calibration.stamps.geometry import radius_map
+from stronglens_calibration.synthetic import synthetic_store
 
 SIZE = 41
 CFG = TrainConfig(
@@ -36,33 +37,26 @@ PRE = Preprocessing(clip=20.0, crop=32)
 
 def _store(tmp_path, n=120, nan_rows=()):
     """Stamps with a faint ring for positives; splits 60/20/20 by index."""
-    rng = np.random.default_rng(0)
-    yy, xx = np.indices((SIZE, SIZE)) - SIZE // 2
-    r = np.hypot(yy, xx)
-    label = (np.arange(n) % 2).astype(np.int8)
-    stamps = rng.normal(0, 0.003, (n, 3, SIZE, SIZE)).astype(np.float32)
-    stamps += (0.2 * np.exp(-r / 2.0)).astype(np.float32)
-    stamps[label == 1] += (0.01 * np.exp(-0.5 * ((r - 7) / 1.2) ** 2)).astype(np.float32)
-    for i in nan_rows:
-        stamps[i, 1, 5:9, 5:9] = np.nan
-    np.save(tmp_path / "part-00000.npy", stamps)
-    stats = pd.DataFrame(stamp_statistics(stamps, 1.5, (14.0, 20.0)))
-    split = np.array(["train"] * n, dtype=object)
-    split[int(0.6 * n) : int(0.8 * n)] = "val"
-    split[int(0.8 * n) :] = "test"
-    objects = pd.DataFrame(
-        {
-            "object_id": [f"o{i}" for i in range(n)],
-            "label": label,
-            "split": split,
-            "cutout_ok": True,
-            "sample_weight": np.float32(1.0),
-            "shard": 0,
-            "offset": np.arange(n),
-        }
+    ring = (0.01 * np.exp(-0.5 * ((radius_map(SIZE) - 7) / 1.2) ** 2)).astype(np.float32)
+
+    def plant(stamps, is_lens, rng):
+        stamps[is_lens] += ring
+        for i in nan_rows:
+            stamps[i, 1, 5:9, 5:9] = np.nan
+
+    return synthetic_store(
+        tmp_path,
+        n,
+        size=SIZE,
+        profile="exponential",
+        scale_px=2.0,
+        flux=lambda rng, m: np.full(m, 0.2),
+        noise_sigma=(0.003, 0.003, 0.003),
+        labels=(np.arange(n) % 2).astype(np.int8),
+        splits={"train": 0.6, "val": 0.2, "test": 0.2},
+        plant=plant,
+        statistics=(1.5, (14.0, 20.0)),
     )
-    objects = pd.concat([objects, stats], axis=1)
-    return objects, {"part-00000": NpyDataset(str(tmp_path / "part-00000.npy")).load}
 
 
 def _datasets(objects, stamps):
@@ -156,7 +150,7 @@ def test_a_reloaded_model_preprocesses_and_scores_identically(tmp_path):
         assert torch.equal(model(x), reloaded(x))
 
 
-def test_bad_input_names_the_problem(tmp_path):
+def test_bad_input_names_the_problem(tmp_path, project_parameters):
     with pytest.raises(ValueError, match="architecture"):
         build_model("transformer")
     objects, stamps = _store(tmp_path)
@@ -167,5 +161,9 @@ def test_bad_input_names_the_problem(tmp_path):
         )
     with pytest.raises(ValueError, match="crop"):
         StampDataset(objects, stamps, ("train",), Preprocessing(clip=20.0, crop=64)).stamp(0)
-    with pytest.raises(ValueError, match="train.preprocessing.clip"):
+    with pytest.raises(ValueError, match="'clip'"):
         Preprocessing(clip=-1.0, crop=32)
+    # the node names the dotted parameter
+    params = {**project_parameters["train"], "preprocessing": {"clip": -1.0, "crop": 32}}
+    with pytest.raises(ValueError, match="train.preprocessing.clip"):
+        TrainSettings.from_params(params)

@@ -119,5 +119,5 @@ def test_fpack_compressed_images_are_read_with_their_wcs(tmp_path):
 
 
 def test_even_stamp_sizes_are_refused():
-    with pytest.raises(ValueError, match="stamp_size"):
+    with pytest.raises(ValueError, match="'size' must be odd"):
         extract_brick("x", np.zeros(1), np.zeros(1), lambda b, f: None, 100)

@@ -64,7 +64,7 @@ def survey_logits(
     return (
         z
         - prior_logit(sample_prior, "the labelled sample's class fraction")
-        + prior_logit(survey_prior, "parameter 'evaluate.survey_prevalence'")
+        + prior_logit(survey_prior, "'survey_prior'")
     )
 
 
@@ -145,7 +145,7 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> TemperatureFit:
 def equal_mass_edges(reference: np.ndarray, n_bins: int) -> np.ndarray:
     """Interior bin edges at the quantiles of ``reference`` (duplicates merged)."""
     if n_bins < 1:
-        raise ValueError(f"parameter 'evaluate.ece_bins' must be >= 1, got {n_bins}")
+        raise ValueError(f"'n_bins' must be >= 1, got {n_bins}")
     q = np.quantile(np.asarray(reference, dtype=np.float64), np.linspace(0, 1, n_bins + 1)[1:-1])
     return np.unique(q)
 

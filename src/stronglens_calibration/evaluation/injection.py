@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stronglens_calibration import BANDS, PIXEL_SCALE_ARCSEC
+from stronglens_calibration import BANDS
 from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.lensing.arcs import render_lens_system
 from stronglens_calibration.lensing.grid import PixelGrid
@@ -55,6 +55,8 @@ class InjectionConfig:
         PSF shape and the g and z FWHM relative to r.
     counts_per_nanomaggy : numpy.ndarray
         Per band (g, r, z), for the arcs' shot noise.
+    pixel_scale : float
+        Arcsec per pixel of the host stamps.
     """
 
     theta_e_edges: tuple[float, ...]
@@ -75,6 +77,7 @@ class InjectionConfig:
     g_over_r: float
     z_over_r: float
     counts_per_nanomaggy: np.ndarray
+    pixel_scale: float
 
     @classmethod
     def from_params(
@@ -119,6 +122,7 @@ class InjectionConfig:
             g_over_r=psf.positive("g_over_r"),
             z_over_r=psf.positive("z_over_r"),
             counts_per_nanomaggy=p.per_band("counts_per_nanomaggy", BANDS),
+            pixel_scale=p.positive("pixel_scale"),
         )
 
 
@@ -229,10 +233,10 @@ def render_injection(
     """
     _, h, w = host.shape
     size = min(cfg.render_size, h - (1 - h % 2))
-    grid = PixelGrid(int(size), PIXEL_SCALE_ARCSEC, cfg.oversample)
+    grid = PixelGrid(int(size), cfg.pixel_scale, cfg.oversample)
     fwhm_r = float(row["fwhm_r"])
     kernels = [
-        moffat_kernel(fwhm_r * f, PIXEL_SCALE_ARCSEC, cfg.moffat_beta)
+        moffat_kernel(fwhm_r * f, cfg.pixel_scale, cfg.moffat_beta)
         for f in (cfg.g_over_r, 1.0, cfg.z_over_r)
     ]
     arcs = render_lens_system(row, grid, kernels)

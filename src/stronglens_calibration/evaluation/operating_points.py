@@ -93,9 +93,7 @@ def precision_at_prevalence(tpr: float, fpr: float, prevalence: float) -> float:
     choice, the survey's is not, so precision on the test sample itself means little.
     """
     if not 0 < prevalence < 1:
-        raise ValueError(
-            f"parameter 'evaluate.survey_prevalence' must be in (0, 1), got {prevalence}"
-        )
+        raise ValueError(f"'prevalence' must be in (0, 1), got {prevalence}")
     num = tpr * prevalence
     den = num + fpr * (1 - prevalence)
     return float(num / den) if den > 0 else float("nan")

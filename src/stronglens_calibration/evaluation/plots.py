@@ -15,7 +15,9 @@ from stronglens_calibration.evaluation.calibration import reliability_table
 from stronglens_calibration.stamps.display import rgb_composite
 from stronglens_calibration.stamps.geometry import centre_crop
 
-_NEG, _TIER_A, _TIER_B = "#4477aa", "#cc3311", "#ee7733"
+_NEG = "#4477aa"
+#: Colours of the lens tiers, most confident first.
+_TIERS = ("#cc3311", "#ee7733", "#aa3377", "#228833")
 
 
 def roc_figure(candidates: pd.DataFrame, report: Mapping[str, Any]) -> matplotlib.figure.Figure:
@@ -50,7 +52,7 @@ def roc_figure(candidates: pd.DataFrame, report: Mapping[str, Any]) -> matplotli
 
 
 def score_histograms(
-    candidates: pd.DataFrame, thresholds: Mapping[str, float]
+    candidates: pd.DataFrame, thresholds: Mapping[str, float], tiers: Sequence[str]
 ) -> matplotlib.figure.Figure:
     """Calibrated probability per class and tier; negatives also per confuser category."""
     fig = matplotlib.figure.Figure(figsize=(11, 4.4))
@@ -60,8 +62,10 @@ def score_histograms(
     neg = candidates["label"] == 0
     groups = [
         ("non-lenses", neg, _NEG),
-        ("Tier A", (candidates["label"] == 1) & (candidates["tier"] == "A"), _TIER_A),
-        ("Tier B", (candidates["label"] == 1) & (candidates["tier"] == "B"), _TIER_B),
+        *[
+            (f"Tier {t}", (candidates["label"] == 1) & (candidates["tier"] == t), colour)
+            for t, colour in zip(tiers, _TIERS * len(tiers), strict=False)
+        ],
     ]
     for name, rows, colour in groups:
         ax0.hist(

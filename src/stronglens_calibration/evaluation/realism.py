@@ -1,5 +1,6 @@
 """Are the injections like real lenses? Central-aperture brightness and a linear probe
-on the model's own features (the field report's injections were 9x too bright)."""
+on the model's own features (an earlier project's injections were 9x too bright;
+docs/lessons.md)."""
 
 from __future__ import annotations
 

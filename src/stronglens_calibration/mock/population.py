@@ -191,7 +191,7 @@ def draw_population(lenscat: pd.DataFrame, cfg: MockSurveyConfig) -> pd.DataFram
     table["src_r_minus_z"] = lens_only(_uniform(rng, s.r_minus_z, n))
 
     if cfg.shortcut.enabled:
-        # The field report's failure: 9x bright arcs and positive cores ~64 % brighter.
+        # The earlier project's failure (docs/lessons.md): 9x bright arcs, cores 64 % brighter.
         table.loc[is_lens, "lensed_mag_r"] -= 2.5 * np.log10(cfg.shortcut.arc_brightness_factor)
         table.loc[is_lens, "mag_r"] -= 2.5 * np.log10(cfg.shortcut.core_brightness_factor)
 

@@ -52,7 +52,7 @@ def score_stamps(
         float32 ``(n, k)``.
     """
     if batch_size < 1:
-        raise ValueError(f"parameter 'evaluate.batch_size' must be >= 1, got {batch_size}")
+        raise ValueError(f"'batch_size' must be >= 1, got {batch_size}")
     model = model.to(device)
     logits = np.full(n, np.nan)
     features: np.ndarray | None = None

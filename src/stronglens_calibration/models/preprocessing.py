@@ -40,11 +40,9 @@ class Preprocessing:
 
     def __post_init__(self) -> None:
         if not self.clip > 0:
-            raise ValueError(
-                f"parameter 'train.preprocessing.clip' must be positive, got {self.clip}"
-            )
+            raise ValueError(f"'clip' must be positive, got {self.clip}")
         if self.crop < 8:
-            raise ValueError(f"parameter 'train.preprocessing.crop' must be >= 8, got {self.crop}")
+            raise ValueError(f"'crop' must be >= 8, got {self.crop}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for a checkpoint."""

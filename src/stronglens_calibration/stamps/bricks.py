@@ -160,7 +160,7 @@ def extract_brick(
     BrickStamps
     """
     if size < 1 or size % 2 == 0:
-        raise ValueError(f"parameter 'ingest.cutouts.stamp_size' must be odd, got {size}")
+        raise ValueError(f"'size' must be odd, got {size}")
     n = len(ra)
     pixels = np.full((n, len(BANDS), size, size), np.nan, dtype=np.float32)
     present = [""] * n

@@ -81,8 +81,7 @@ class CutoutIndex:
                 schema = pq.read_schema(io.BytesIO(data))
                 if npz_column not in schema.names:
                     raise ValueError(
-                        f"cutout table {key!r} lacks the NPZ column {npz_column!r} "
-                        "(parameter 'ingest.cutouts.parquet_npz_column')"
+                        f"cutout table {key!r} lacks the NPZ column {npz_column!r} ('npz_column')"
                     )
                 table = pq.read_table(io.BytesIO(data), columns=["ra", "dec"])
                 ra = table.column("ra").to_numpy()

@@ -15,8 +15,8 @@ from stronglens_calibration.datasets import TorchArtifactDataset
 from stronglens_calibration.models.artifact import to_artifact
 from stronglens_calibration.models.networks import build_model
 from stronglens_calibration.models.preprocessing import Preprocessing
-from stronglens_calibration.pipelines.evaluate import nodes
-from tests.conftest import project_catalog, run_pipelines
+from stronglens_calibration.pipelines.evaluate import create_pipeline, nodes
+from tests.conftest import project_catalog, run_pipelines, run_slice
 
 REPORT_KEYS = {
     "auc",
@@ -157,15 +157,27 @@ def test_test_metrics_read_no_train_or_validation_row(survey):
     calibration = nodes.fit_calibration(val_scores, objects, ev)
 
     def test_outputs(objects_in, poison=None):
+        """Everything the test split feeds: the evaluate pipeline from its test scores and
+        its injections on, on an in-memory catalog."""
         log: set = set()
-        stamps = _recording_stamps(catalog, log, poison)
-        scores = nodes.score_test(lens_finder, objects_in, stamps, ev)
-        metrics, candidates = nodes.evaluate_test(scores, calibration, ev)
-        injections, selection, realism = nodes.measure_selection_function(
-            lens_finder, objects_in, stamps, metrics, ev
+        out = run_slice(
+            create_pipeline().from_nodes("score_test_node", "plan_injections_node"),
+            {
+                "lens_finder": lens_finder,
+                "objects_split": objects_in,
+                "stamps": _recording_stamps(catalog, log, poison),
+                "calibration": calibration,
+                "params:evaluate": ev,
+            },
+            [
+                "test_metrics",
+                "test_candidates",
+                "injections",
+                "realism",
+                "candidate_gallery_figure",
+            ],
         )
-        nodes.plot_gallery(candidates, objects_in, stamps, ev)
-        return log, metrics, candidates, injections, realism
+        return log, out["test_metrics"], out["test_candidates"], out["injections"], out["realism"]
 
     log, metrics, candidates, injections, realism = test_outputs(objects)
     assert log and log <= test_rows

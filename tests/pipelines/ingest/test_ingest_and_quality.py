@@ -17,6 +17,9 @@ from stronglens_calibration.sky.matching import nearest_neighbour
 from stronglens_calibration.stamps.formats import encode_fits
 from tests.conftest import run_pipelines
 
+#: every test here runs pipelines on a mock survey
+pytestmark = pytest.mark.slow
+
 
 def _clean_world(params: dict) -> dict:
     """A small survey where no object fails the photometric cuts by chance."""

@@ -19,6 +19,9 @@ from stronglens_calibration.datasets import BinaryFileDataset, FITSTableDataset
 from stronglens_calibration.pipelines.mock_survey import create_pipeline
 from stronglens_calibration.stamps.formats import StampDecodeError, decode_stamp
 
+#: every test here renders a (small) mock survey through the pipeline
+pytestmark = pytest.mark.slow
+
 
 def _run(root: Path, params: dict) -> DataCatalog:
     catalog = DataCatalog(

@@ -4,8 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stronglens_calibration.pipelines.quality.nodes import flag_objects, measure_stamps
+from stronglens_calibration.pipelines.quality import create_pipeline
+from stronglens_calibration.pipelines.quality.nodes import measure_stamps
 from stronglens_calibration.stamps.quality import StoreInconsistencyError
+from tests.conftest import run_slice
 
 
 def _objects(n: int) -> pd.DataFrame:
@@ -48,7 +50,6 @@ def test_flags_and_counts_add_up():
     data[1, 0, 10, 10] = np.nan  # in the core
     data[2, 2] = 0.0  # empty z band
     data[3, 1, 0, 0] = np.inf
-    stats = measure_stamps(objects, {"part-00000": lambda: data}, PARAMS["quality"])
     ingest_quarantine = pd.DataFrame(
         {
             "object_id": ["x"],
@@ -59,7 +60,17 @@ def test_flags_and_counts_add_up():
             "reason": ["non-finite coordinates"],
         }
     )
-    qc, quarantine, report = flag_objects(objects, stats, ingest_quarantine)
+    out = run_slice(
+        create_pipeline(),
+        {
+            "objects_ingested": objects,
+            "stamps": {"part-00000": lambda: data},
+            "ingest_quarantine": ingest_quarantine,
+            "params:quality": PARAMS["quality"],
+        },
+        ["objects_qc", "quarantine", "quality_report"],
+    )
+    qc, quarantine, report = out["objects_qc"], out["quarantine"], out["quality_report"]
     assert list(qc["quality_flags"]) == ["", "nan in core", "empty band z", "inf pixels"]
     assert report["rows_in"] == 5
     assert report["ok"] == 1

@@ -9,6 +9,9 @@ import pytest
 
 from tests.conftest import run_pipelines
 
+#: every test here runs pipelines on a mock survey
+pytestmark = pytest.mark.slow
+
 
 def test_shortcut_mode_fails_gates_1_6_and_1_8_and_blocks_training(tmp_path, small_parameters):
     # without matching, as the field report's data were

@@ -219,6 +219,7 @@ def test_sky_map_draws(tmp_path):
     assert (tmp_path / "map.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_split_pipeline_on_the_small_survey(tmp_path, small_parameters):
     from tests.conftest import run_pipelines
 

@@ -153,13 +153,14 @@ def plot_roc(candidates: pd.DataFrame, report: dict[str, Any]) -> matplotlib.fig
 
 
 def plot_score_histograms(
-    candidates: pd.DataFrame, report: dict[str, Any]
+    candidates: pd.DataFrame, report: dict[str, Any], params: dict[str, Any]
 ) -> matplotlib.figure.Figure:
     """Calibrated probabilities per class, tier and confuser category."""
     thresholds = {
         name: op["threshold_p_calibrated"] for name, op in report["operating_points"].items()
     }
-    return plots.score_histograms(candidates[candidates["scored"]], thresholds)
+    tiers = EvaluateConfig.from_params(params).metrics.tiers
+    return plots.score_histograms(candidates[candidates["scored"]], thresholds, tiers)
 
 
 def plot_reliability(candidates: pd.DataFrame, report: dict[str, Any]) -> matplotlib.figure.Figure:

@@ -81,7 +81,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             Node(n.plot_roc, report_inputs, "roc_curve_figure", name="plot_roc_node"),
             Node(
                 n.plot_score_histograms,
-                report_inputs,
+                [*report_inputs, "params:evaluate"],
                 "score_histograms_figure",
                 name="plot_score_histograms_node",
             ),

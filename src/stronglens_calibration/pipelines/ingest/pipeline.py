@@ -18,13 +18,13 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             Node(
                 select_positives,
                 ["lens_candidates", "params:ingest"],
-                ["ingest_positives", "ingest_positives_quarantine", "ingest_positives_report"],
+                ["ingest_positives", "ingest_positives_quarantine", "ingest_positives_counts"],
                 name="select_positives_node",
             ),
             Node(
                 select_sample,
                 ["ingest_positives", "negative_pool", "lens_candidates", "params:ingest"],
-                ["ingest_selection", "ingest_selection_quarantine", "ingest_selection_report"],
+                ["ingest_selection", "ingest_selection_quarantine", "ingest_selection_counts"],
                 name="select_sample_node",
             ),
             Node(
@@ -46,8 +46,8 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "cutout_log",
                     "ingest_positives_quarantine",
                     "ingest_selection_quarantine",
-                    "ingest_positives_report",
-                    "ingest_selection_report",
+                    "ingest_positives_counts",
+                    "ingest_selection_counts",
                 ],
                 ["objects_ingested", "ingest_quarantine", "ingest_report"],
                 name="assemble_objects_node",

@@ -5,45 +5,19 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.engines import get_engine
+from stronglens_calibration.pipelines.quality.config import QualityConfig
 from stronglens_calibration.schema import quarantine_table
 from stronglens_calibration.stamps.quality import quality_flags
 from stronglens_calibration.stamps.store import shard_name
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class QualityConfig:
-    """Validated ``params:quality``: stamp size and apertures (pixels), batch size,
-    worker processes and engine."""
-
-    stamp_size: int
-    core_radius_px: float
-    annulus_px: tuple[float, float]
-    batch_size: int
-    n_workers: int
-    engine: str
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> QualityConfig:
-        p = ParamReader(params, "quality")
-        return cls(
-            stamp_size=p.integer("stamp_size", low=1),
-            core_radius_px=p.positive("core_radius_px"),
-            annulus_px=p.interval("annulus_px", low=0),
-            batch_size=p.integer("batch_size", low=1),
-            n_workers=p.integer("n_workers", low=1),
-            engine=p.choice("engine", ["pandas", "spark"]),
-        )
 
 
 def measure_stamps(

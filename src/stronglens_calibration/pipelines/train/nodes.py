@@ -9,35 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.models.artifact import to_artifact
 from stronglens_calibration.models.data import StampDataset
-from stronglens_calibration.models.networks import NETWORKS
-from stronglens_calibration.models.preprocessing import Preprocessing
-from stronglens_calibration.models.training import TrainConfig, select_device, train_model
+from stronglens_calibration.models.training import select_device, train_model
+from stronglens_calibration.pipelines.train.config import TrainSettings
 
 logger = logging.getLogger(__name__)
-
-
-def training_config(params: dict[str, Any]) -> tuple[TrainConfig, Preprocessing]:
-    """Validated hyper-parameters and preprocessing from ``params:train``."""
-    p = ParamReader(params, "train")
-    m = p.section("model")
-    pre = p.section("preprocessing")
-    cfg = TrainConfig(
-        architecture=m.choice("architecture", sorted(NETWORKS)),
-        dropout=m.fraction("dropout"),
-        epochs=p.integer("epochs", low=1),
-        batch_size=p.integer("batch_size", low=1),
-        learning_rate=p.positive("learning_rate"),
-        weight_decay=p.number("weight_decay", low=0),
-        warmup_epochs=p.integer("warmup_epochs", low=0),
-        patience=p.integer("patience", low=1),
-        num_workers=p.integer("num_workers", low=0),
-        seed=p.integer("seed"),
-        balance=p.choice("balance", ["sampler", "loss"]),
-    )
-    return cfg, Preprocessing(clip=pre.positive("clip"), crop=pre.integer("crop", low=1))
 
 
 def train_lens_finder(
@@ -59,14 +36,14 @@ def train_lens_finder(
     """
     if not data_gates_passed:
         logger.warning("training although a data gate failed (shortcut_gates.enforce: false)")
-    cfg, pre = training_config(params)
-    p = ParamReader(params, "train")
+    settings = TrainSettings.from_params(params)
+    cfg, pre = settings.hyper, settings.preprocessing
     if not objects_split["cutout_ok"].any():
         raise ValueError("no usable object to train on (no cutout_ok row)")
     train = StampDataset(objects_split, stamps, ("train",), pre, augment=True, seed=cfg.seed)
     val = StampDataset(objects_split, stamps, ("val",), pre)
     train.stamp(0)  # a store whose stamps are smaller than the input stops here, named
-    device = select_device(str(p.raw("device")))
+    device = select_device(settings.device)
     logger.info(
         "training %s on %s: %d train (%d lenses), %d val objects",
         cfg.architecture,
@@ -80,9 +57,9 @@ def train_lens_finder(
         val,
         cfg,
         pre.to_dict(),
-        str(p.raw("checkpoint_dir")),
+        settings.checkpoint_dir,
         device,
-        resume=p.boolean("resume"),
+        resume=settings.resume,
     )
     frame = pd.DataFrame(history)
     metrics = {
