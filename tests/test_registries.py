@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from stronglens_calibration.stamps import formats
+from stronglens_calibration.stamps.cutout_index import CutoutIndex
 from stronglens_calibration.stamps.formats import CutoutFormat, decode_stamp, register_format
-from stronglens_calibration.stamps.store import CutoutIndex, decode_cutout
+from stronglens_calibration.stamps.store import decode_cutout
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def test_a_registered_format_is_indexed_and_decoded(raw_format):
     stamp = np.arange(75, dtype=np.float32).reshape(3, 5, 5)
     data = raw_format(stamp)
     index = CutoutIndex.from_partitions({"cutout_001.00000_02.00000.raw": lambda: data}, "npz")
-    located = index.locate(np.array([1.0]), np.array([2.0]))
+    located, _ = index.locate(np.array([1.0]), np.array([2.0]), 1.0)
     assert located["cutout_file"].tolist() == ["cutout_001.00000_02.00000.raw"]
     pixels, info = decode_cutout(data, "x.raw", 5)
     assert info == {"reader": "raw", "bands_present": "grz", "cutout_error": ""}
@@ -116,7 +117,8 @@ def test_a_registered_data_gate_is_measured_reported_and_enforced(monkeypatch, t
         "noise_annulus_px": [32.0, 45.0], "radial": {"max_radius_px": 40.0, "bin_width_px": 4.0},
         "folds": 3, "n_bootstrap": 20, "logistic_C": 1.0,
         "thresholds": {"max_abs_cohens_d": 0.1, "core_auc": 0.55, "core_ratio": [0.95, 1.05],
-                       "radial_auc": 0.6, "arc_suppressed_mean_p": 0.3, "toy": 0.5},
+                       "radial_auc": 0.6, "arc_suppressed_mean_p": 0.3, "toy": 0.5,
+                       "photsys_fraction_difference": 0.05},
     }  # fmt: skip
     objects, stamps = synthetic_store(tmp_path, 150, size=91)
     report = data_gates.run_data_gates(objects, stamps, data_gates.GateConfig.from_params(params))

@@ -35,11 +35,18 @@ class PandasEngine:
 
     name = "pandas"
 
-    def select(self, positives: pd.DataFrame, sweeps: Any, lenscat: pd.DataFrame, cfg: Any) -> Any:
+    def select(
+        self,
+        positives: pd.DataFrame,
+        sweeps: Any,
+        lenscat: pd.DataFrame,
+        cfg: Any,
+        file_photsys: Mapping[str, str] | None = None,
+    ) -> Any:
         """The sweep scan and sampling (:func:`~.catalogues.selection.select_objects`)."""
         from stronglens_calibration.catalogues.selection import select_objects
 
-        return select_objects(positives, sweeps, lenscat, cfg)
+        return select_objects(positives, sweeps, lenscat, cfg, file_photsys)
 
     def read_cutouts(
         self,
@@ -50,9 +57,11 @@ class PandasEngine:
         npz_column: str,
         n_workers: int,
         staging_dir: str,
+        checks: Any = None,
     ) -> Iterator[ShardOutput]:
         """Decode the planned slots shard by shard; worker processes decode the next
-        shard while the caller writes this one."""
+        shard while the caller writes this one. ``checks``
+        (:class:`~.stamps.store.StampChecks`) compares each file's header with its object."""
         from stronglens_calibration.stamps.shard_reader import (
             CutoutSources,
             complete_shard,
@@ -60,7 +69,7 @@ class PandasEngine:
         )
         from stronglens_calibration.stamps.store import CutoutDecoder, shard_name
 
-        sources = CutoutSources(dict(raw_cutouts), npz_column)
+        sources = CutoutSources(dict(raw_cutouts), npz_column, checks)
         progress = tqdm(total=len(slots), desc="reading cutouts", unit="stamp")
         groups = list(slots.groupby("shard", sort=True))
 
@@ -88,6 +97,7 @@ class PandasEngine:
         annulus_px: tuple[float, float],
         batch_size: int,
         n_workers: int,
+        coverage: tuple[float, int] = (5.0, 3),
     ) -> pd.DataFrame:
         """Statistics of every stored stamp: one task per shard over ``n_workers``."""
         from stronglens_calibration.stamps.quality import shard_statistics
@@ -103,6 +113,7 @@ class PandasEngine:
                 core_radius_px,
                 annulus_px,
                 batch_size,
+                coverage,
             )
             for shard, rows in stored.groupby("shard", sort=True)
         ]
@@ -147,7 +158,14 @@ class SparkEngine:
 
         return active_session()
 
-    def select(self, positives: pd.DataFrame, sweeps: Any, lenscat: pd.DataFrame, cfg: Any) -> Any:
+    def select(
+        self,
+        positives: pd.DataFrame,
+        sweeps: Any,
+        lenscat: pd.DataFrame,
+        cfg: Any,
+        file_photsys: Mapping[str, str] | None = None,
+    ) -> Any:
         """One ``mapInPandas`` task per sweep file, or per file group of a Spark table."""
         if is_spark_table(sweeps):
             from stronglens_calibration.spark.sweeps import select_objects_from_table
@@ -155,7 +173,7 @@ class SparkEngine:
             return select_objects_from_table(positives, sweeps, lenscat, cfg, self._session())
         from stronglens_calibration.spark.selection import select_objects_spark
 
-        return select_objects_spark(positives, sweeps, lenscat, cfg, self._session())
+        return select_objects_spark(positives, sweeps, lenscat, cfg, self._session(), file_photsys)
 
     def read_cutouts(
         self,
@@ -166,6 +184,7 @@ class SparkEngine:
         npz_column: str,
         n_workers: int,
         staging_dir: str,
+        checks: Any = None,
     ) -> Iterator[ShardOutput]:
         """Executors write the shards to ``staging_dir``; each is then handed to the store
         as a :class:`~.stamps.store.StagedPartition` (moved, not copied through the driver)."""
@@ -176,7 +195,14 @@ class SparkEngine:
         from stronglens_calibration.storage.uri import normalise_uri
 
         log = read_cutouts_spark(
-            slots, raw_cutouts, coadd_bricks, size, npz_column, staging_dir, self._session()
+            slots,
+            raw_cutouts,
+            coadd_bricks,
+            size,
+            npz_column,
+            staging_dir,
+            self._session(),
+            checks,
         )
         for shard, rows in log.groupby("shard", sort=True):
             entries = rows.drop(columns=["shard", "offset"]).reset_index(drop=True)
@@ -196,12 +222,20 @@ class SparkEngine:
         annulus_px: tuple[float, float],
         batch_size: int,
         n_workers: int,
+        coverage: tuple[float, int] = (5.0, 3),
     ) -> pd.DataFrame:
         """One ``applyInPandas`` task per shard."""
         from stronglens_calibration.spark.quality import shard_statistics_spark
 
         return shard_statistics_spark(
-            stored, dict(loaders), size, core_radius_px, annulus_px, batch_size, self._session()
+            stored,
+            dict(loaders),
+            size,
+            core_radius_px,
+            annulus_px,
+            batch_size,
+            self._session(),
+            coverage,
         )
 
     def assign_splits(

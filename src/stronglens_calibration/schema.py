@@ -56,93 +56,54 @@ def _per_band(template: str, dtype: str, unit: str, stage: str, doc: str) -> lis
 
 
 #: Columns of ``objects_ingested`` (ingest).
-INGEST_COLUMNS: tuple[Column, ...] = (  # fmt: skip
-    Column(
-        "object_id",
-        "str",
-        "",
-        "ingest",
-        "unique id: lenscat:<name> or dr10:<release>_<brickid>_<objid>",
-    ),
-    Column("ra", "float64", "deg", "ingest", "right ascension, ICRS"),
-    Column("dec", "float64", "deg", "ingest", "declination, ICRS"),
+# fmt: off
+INGEST_COLUMNS: tuple[Column, ...] = (
+    Column("object_id", "str", "", "ingest", "unique id: lenscat:<name> or dr10:<release>_<brickid>_<objid>"),
+    Column("ra", "float64", "deg", "ingest", "right ascension of the stamp centre, ICRS (Tractor position where a sweep row matched)"),
+    Column("dec", "float64", "deg", "ingest", "declination of the stamp centre, ICRS"),
     Column("label", "int8", "", "ingest", "1 lens candidate, 0 non-lens"),
-    Column(
-        "tier",
-        "str",
-        "",
-        "ingest",
-        "tier of a lens candidate from its lenscat grading ('' for non-lenses)",
-    ),
+    Column("tier", "str", "", "ingest", "tier of a lens candidate from its lenscat grading ('' for non-lenses)"),
     Column("origin", "str", "", "ingest", "lenscat reference or sweep file the object comes from"),
     Column("lenscat_name", "str", "", "ingest", "lenscat name of a lens candidate"),
     Column("type", "str", "", "ingest", "Tractor morphological TYPE (PSF, REX, DEV, EXP, SER)"),
-    *_per_band(
-        "mag_{b}",
-        "float64",
-        "AB mag",
-        "ingest",
-        "{b}-band magnitude from the sweep flux (NaN for flux <= 0)",
-    ),
+    *_per_band("mag_{b}", "float64", "AB mag", "ingest", "{b}-band magnitude from the sweep flux (NaN for flux <= 0)"),
     *_per_band("nobs_{b}", "int16", "", "ingest", "number of {b}-band exposures"),
     Column("maskbits", "int64", "", "ingest", "Tractor MASKBITS"),
     Column("shape_r", "float32", "arcsec", "ingest", "half-light radius of the Tractor model"),
     Column("axis_ratio", "float32", "", "ingest", "axis ratio b/a from SHAPE_E1, SHAPE_E2"),
     Column("sersic", "float32", "", "ingest", "Sersic index of the Tractor model"),
     Column("psfsize_r", "float32", "arcsec", "ingest", "r-band PSF FWHM at the object"),
-    Column(
-        "psfdepth_r",
-        "float32",
-        "1/nanomaggy^2",
-        "ingest",
-        "r-band PSF depth (inverse variance of a point-source flux)",
-    ),
+    Column("psfdepth_r", "float32", "1/nanomaggy^2", "ingest", "r-band PSF depth (inverse variance of a point-source flux)"),
     Column("brickname", "str", "", "ingest", "brick the object is primary in"),
-    Column(
-        "photometry_sep_arcsec",
-        "float64",
-        "arcsec",
-        "ingest",
-        "separation of a lens candidate from the sweep row giving its photometry",
-    ),
+    Column("photsys", "str", "", "ingest", "photometric system: S (DECam) or N (DR9 BASS/MzLS north imaging)"),
+    Column("photometry_sep_arcsec", "float64", "arcsec", "ingest", "separation of a lens candidate from the sweep row giving its photometry"),
     Column("has_photometry", "bool", "", "ingest", "a sweep row gave the object its photometry"),
-    Column(
-        "confuser_category",
-        "str",
-        "",
-        "ingest",
-        "hard-confuser category of a sampled non-lens ('' if none)",
-    ),
-    Column("stratum", "str", "", "ingest", "sampling stratum '<nobs_z bin>|<TYPE>'"),
-    Column(
-        "cutout_file", "str", "", "ingest", "partition key, URI or 'brick:<name>' of the cutout"
-    ),
-    Column(
-        "cutout_row", "int64", "", "ingest", "row in a parquet table of NPZ bytes (-1 for a file)"
-    ),
-    Column(
-        "cutout_origin",
-        "str",
-        "",
-        "ingest",
-        "file, table, brick or service ('' when none was found)",
-    ),
-    Column(
-        "cutout_error", "str", "", "ingest", "why the cutout could not be used ('' when it could)"
-    ),
+    Column("lenscat_ra", "float64", "deg", "ingest", "lenscat position of a lens candidate (NaN for non-lenses)"),
+    Column("lenscat_dec", "float64", "deg", "ingest", "lenscat position of a lens candidate (NaN for non-lenses)"),
+    Column("centre_offset_arcsec", "float64", "arcsec", "ingest", "how far the stamp centre moved from the catalogue position"),
+    Column("position_source", "str", "", "ingest", "tractor (a sweep row's position) or lenscat"),
+    Column("confuser_category", "str", "", "ingest", "hard-confuser category of a sampled non-lens ('' if none)"),
+    Column("stratum", "str", "", "ingest", "sampling stratum '<nobs_z bin>|<TYPE>' (and '|<photsys>')"),
+    Column("cutout_file", "str", "", "ingest", "partition key, URI or 'brick:<name>' of the cutout"),
+    Column("cutout_row", "int64", "", "ingest", "row in a parquet table of NPZ bytes (-1 for a file)"),
+    Column("cutout_sep_arcsec", "float64", "arcsec", "ingest", "separation of the object from the position its cutout holds"),
+    Column("cutout_origin", "str", "", "ingest", "file, table, brick or service ('' when none was found)"),
+    Column("cutout_error", "str", "", "ingest", "why the cutout could not be used ('' when it could)"),
     Column("shard", "int32", "", "ingest", "stamp-store shard of the stamp (-1: no stamp)"),
     Column("offset", "int32", "", "ingest", "row of the stamp in its shard (-1: no stamp)"),
-    Column(
-        "reader", "str", "", "ingest", "decoder of the cutout (fits, npz_cutout, npz_bands, brick)"
-    ),
+    Column("reader", "str", "", "ingest", "decoder of the cutout (fits, npz_cutout, npz_bands, brick)"),
     Column("bands_present", "str", "", "ingest", "bands found in the cutout, e.g. 'grz'"),
 )
+# fmt: on
 
 #: Per-stamp statistics that ``quality`` measures (one streaming pass over the store).
 STATISTICS_COLUMNS: tuple[Column, ...] = (
     Column("nan_frac", "float32", "", "quality", "fraction of non-finite pixels over all bands"),
     Column("inf_count", "int32", "", "quality", "number of infinite pixels"),
     Column("nan_in_core", "bool", "", "quality", "a non-finite pixel inside the core aperture"),
+    Column(
+        "zero_in_core", "bool", "", "quality", "no coverage (a run of exact zeros) near the centre"
+    ),
     *[
         col
         for b in BANDS
@@ -171,6 +132,7 @@ STATISTICS_COLUMNS: tuple[Column, ...] = (
                 "quality",
                 f"{b} median absolute deviation in the annulus",
             ),
+            Column(f"zero_frac_{b}", "float32", "", "quality", f"fraction of {b} without coverage"),
         )
     ],
 )

@@ -30,6 +30,7 @@ PARAMS = {
         "core_auc": 0.55,
         "core_ratio": [0.95, 1.05],
         "radial_auc": 0.60,
+        "photsys_fraction_difference": 0.05,
         "arc_suppressed_mean_p": 0.3,
     },
 }
@@ -179,3 +180,19 @@ def test_gaussian_rank_scaler_matches_sklearn_quantile_transformer():
         QuantileTransformer(n_quantiles=100, output_distribution="normal").fit(x).transform(test)
     )
     np.testing.assert_allclose(ours, theirs, atol=1e-6)
+
+
+def test_a_photometric_system_imbalance_fails_its_gate(tmp_path):
+    """North-imaging lenses among DECam non-lenses: a camera shortcut the pixel gates
+    need not see."""
+    objects, stamps = _world(tmp_path, n=900)
+    lens = objects["label"] == 1
+    north = lens & (np.arange(len(objects)) % 2 == 0)
+    report = run_data_gates(
+        objects.assign(photsys=np.where(north, "N", "S")), stamps, GateConfig.from_params(PARAMS)
+    )
+    gate = report["gates"]["gate_photometric_system"]
+    assert gate["value"] == pytest.approx(0.5, abs=0.02)
+    assert not gate["passed"]
+    balanced = run_data_gates(objects.assign(photsys="S"), stamps, GateConfig.from_params(PARAMS))
+    assert balanced["gates"]["gate_photometric_system"]["passed"]

@@ -42,6 +42,7 @@ def ingested(tmp_path_factory, project_parameters):
     root = tmp_path_factory.mktemp("spark") / "pandas"
     params = copy.deepcopy(project_parameters)
     params["mock_survey"].update(n_positives=40, n_workers=1, chunk_size=16)
+    params["ingest"]["sampling"]["max_negative_shortfall"] = 1.0  # 40 lenses, many strata
     params["ingest"]["cutouts"].update(n_workers=1, shard_size=32)  # several shards
     params["quality"]["n_workers"] = 1
     params["split"]["tolerance"] = 0.5  # a small survey: the fractions are not the point here

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ from stronglens_calibration.catalogues.sampling import (
     keyed_uniform,
     keyed_uniform_ints,
 )
+from stronglens_calibration.catalogues.sweep_tree import photsys_of_positions, photsys_of_rows
 from stronglens_calibration.catalogues.sweeps import (
     HARD_CONFUSER_CATEGORIES,
     SWEEP_COLUMNS,
@@ -31,7 +32,7 @@ from stronglens_calibration.catalogues.sweeps import (
     sweep_box,
 )
 from stronglens_calibration.checks import ParamReader
-from stronglens_calibration.sky.matching import SkyIndex
+from stronglens_calibration.sky.matching import SkyIndex, pairs_within
 from stronglens_calibration.storage.fits_table import FITSTable
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,15 @@ class SelectionConfig:
     hard_confuser_fraction: float
     hard_rules: HardConfuserRules
     chunk_rows: int
+    north_policy: str = "exclude"
+    centre_on_tractor: bool = True
+    duplicate_radius_arcsec: float = 0.5
+    max_negative_shortfall: float = 0.1
+
+    @property
+    def by_photsys(self) -> bool:
+        """Sampling strata split by photometric system (north kept as a stratum)."""
+        return self.north_policy == "stratum"
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> SelectionConfig:
@@ -66,12 +76,14 @@ class SelectionConfig:
                 f"parameter '{c.path}.reject_maskbits' must be a list of bit numbers 0-63"
             )
         min_nobs = c.section("min_nobs")
+        north = p.section("north").choice("policy", ["exclude", "stratum"])
         cuts = Cuts(
             types=c.strings("types"),
             reject_maskbits=tuple(bits),
             min_nobs={b: min_nobs.integer(b) for b in c.raw("min_nobs")},
             mag_z=c.interval("mag_z"),
             dec_deg=c.interval("dec_deg", low=-90, high=90),
+            photsys=("S",) if north == "exclude" else ("S", "N"),
         )
         s = p.section("sampling")
         edges = s.raw("nobs_z_bin_edges")
@@ -97,6 +109,11 @@ class SelectionConfig:
                 large_min_shape_r=h.positive("large_min_shape_r_arcsec"),
             ),
             chunk_rows=p.integer("sweep_chunk_rows", low=1),
+            north_policy=north,
+            centre_on_tractor=p.section("positives").choice("centre_on", ["tractor", "lenscat"])
+            == "tractor",
+            duplicate_radius_arcsec=s.number("duplicate_radius_arcsec", low=0),
+            max_negative_shortfall=s.fraction("max_negative_shortfall"),
         )
 
 
@@ -143,6 +160,7 @@ class SweepContext:
     lenscat_index: SkyIndex
     normal_capacity: int
     hard_capacity: int
+    file_photsys: dict[str, str] = field(default_factory=dict)
 
     def reservoirs(self) -> tuple[SmallestKeys, SmallestKeys]:
         """Empty per-stratum and per-category reservoirs of the right capacities."""
@@ -202,6 +220,7 @@ def scan_sweep_file(name: str, table: FITSTable, ctx: SweepContext) -> SweepScan
         if not len(chunk):
             continue
         phot = photometry(chunk.reset_index(drop=True))
+        phot["photsys"] = photsys_of_rows(ctx.file_photsys.get(name, ""), ra, dec)
         uid = dr10_uid(chunk["RELEASE"], chunk["BRICKID"], chunk["OBJID"])
         if ctx.positive_index is not None:
             matches.append(_close_matches(ctx.positive_index, ra, dec, phot, cfg))
@@ -222,7 +241,7 @@ def scan_sweep_file(name: str, table: FITSTable, ctx: SweepContext) -> SweepScan
         cand.insert(2, "dec", dec[passing])
         cand["origin"] = name
         cand["key"] = keyed_uniform_ints(cand["uid"].to_numpy(), cfg.seed)
-        cand["stratum"] = strata(cand, cfg.nobs_z_edges)
+        cand["stratum"] = strata(cand, cfg.nobs_z_edges, cfg.by_photsys)
         cand["confuser_category"] = cfg.hard_rules.categorise(cand)
         normal.offer(cand, cand["stratum"].to_numpy())
         hard.offer(cand, cand["confuser_category"].to_numpy())
@@ -315,9 +334,17 @@ class SelectionPlan:
 
 
 def plan_selection(
-    positives: pd.DataFrame, sweep_names: list[str], lenscat: pd.DataFrame, cfg: SelectionConfig
+    positives: pd.DataFrame,
+    sweep_names: list[str],
+    lenscat: pd.DataFrame,
+    cfg: SelectionConfig,
+    file_photsys: Mapping[str, str] | None = None,
 ) -> SelectionPlan:
-    """Everything the scan of the sweep files needs, computed once on the driver."""
+    """Everything the scan of the sweep files needs, computed once on the driver.
+
+    ``file_photsys`` gives the photometric system of files from a ``north`` or ``south``
+    tree (:mod:`~.sweep_tree`); other rows get theirs from their position.
+    """
     pos = positives.copy()
     pos["key"] = keyed_uniform(pos["object_id"], cfg.seed)
     pos = pos.sort_values("key", kind="stable").reset_index(drop=True)
@@ -335,6 +362,7 @@ def plan_selection(
         lenscat_index=SkyIndex(lc_ra[lc_ok], lc_dec[lc_ok]),
         normal_capacity=n_neg_max,
         hard_capacity=int(np.ceil(n_hard_max / len(HARD_CONFUSER_CATEGORIES))),
+        file_photsys=dict(file_photsys or {}),
     )
     names = sorted(sweep_names)
     boxes = {n: sweep_box(n) for n in names}
@@ -381,6 +409,7 @@ def select_objects(
     sweeps: Mapping[str, Callable[[], FITSTable]],
     lenscat: pd.DataFrame,
     cfg: SelectionConfig,
+    file_photsys: Mapping[str, str] | None = None,
 ) -> SelectionResult:
     """Select positives and negatives in one streaming pass over the sweep files.
 
@@ -395,6 +424,8 @@ def select_objects(
         every entry, not only from the chosen positives.
     cfg : SelectionConfig
         Validated parameters.
+    file_photsys : Mapping, optional
+        Photometric system of sweep files from a ``north``/``south`` tree.
 
     Returns
     -------
@@ -403,7 +434,7 @@ def select_objects(
         ``quarantine``: positives removed by cuts and duplicated sweep ids, with reasons;
         ``report``: counts per source, per cut, per tier and per stratum.
     """
-    plan = plan_selection(positives, list(sweeps), lenscat, cfg)
+    plan = plan_selection(positives, list(sweeps), lenscat, cfg, file_photsys)
     progress = tqdm(total=len(plan.order), desc="reading sweeps", unit="file")
     try:
         return merge_scans(
@@ -425,6 +456,7 @@ def _close_matches(
     close = np.flatnonzero(sep <= cfg.photometry_match_radius_arcsec)
     close = close[np.argsort(sep[close], kind="stable")]
     out = phot.iloc[close].reset_index(drop=True)
+    out["tractor_ra"], out["tractor_dec"] = ra[close], dec[close]
     out.insert(0, "_positive", idx[close].astype(np.int64))
     out["photometry_sep_arcsec"] = sep[close].astype(np.float64)
     return out
@@ -446,6 +478,7 @@ def _positive_cut_failures(
     keys = sorted(pos_phot)
     known = pd.DataFrame([pos_phot[k] for k in keys])
     fails = cfg.cuts.failures(known, pos["dec"].to_numpy()[keys])
+    fails.pop("photsys", None)  # the north policy applies to every positive: _outside_photsys
     out = {}
     for cut, bad in fails.items():
         full = np.zeros(len(pos), dtype=bool)
@@ -454,14 +487,32 @@ def _positive_cut_failures(
     return out
 
 
+def _positive_photsys(pos: pd.DataFrame, pos_phot: dict[int, dict[str, Any]]) -> np.ndarray:
+    """Each positive's photometric system: its sweep row's, else by position."""
+    by_position = photsys_of_positions(pos["ra"].to_numpy(), pos["dec"].to_numpy())
+    return np.array(
+        [str(pos_phot.get(k, {}).get("photsys") or by_position[k]) for k in range(len(pos))],
+        dtype=object,
+    )
+
+
+def _outside_photsys(
+    pos: pd.DataFrame, pos_phot: dict[int, dict[str, Any]], cfg: SelectionConfig
+) -> np.ndarray:
+    """Positives whose imaging the north policy excludes (``(len(pos),)`` bool)."""
+    return ~np.isin(_positive_photsys(pos, pos_phot), list(cfg.cuts.photsys))
+
+
 def _removed_by_cuts(
     pos: pd.DataFrame, pos_phot: dict[int, dict[str, Any]], cfg: SelectionConfig
 ) -> np.ndarray:
-    """Which positives the cuts remove (none unless ``apply_cuts_to_positives``)."""
+    """Which positives are removed: outside the photometric systems kept (always), or by
+    the cuts (when ``apply_cuts_to_positives``)."""
+    removed = _outside_photsys(pos, pos_phot, cfg)
     fails = _positive_cut_failures(pos, pos_phot, cfg)
     if not cfg.apply_cuts_to_positives or not fails:
-        return np.zeros(len(pos), dtype=bool)
-    return np.any(list(fails.values()), axis=0)
+        return removed
+    return removed | np.any(list(fails.values()), axis=0)
 
 
 def _quotas(
@@ -473,10 +524,73 @@ def _quotas(
     n_hard = sum(_hard_quotas(n_pos, cfg).values())
     if pos_phot:
         known = pd.DataFrame([pos_phot[k] for k in sorted(pos_phot)])
-        weights = Counter(strata(known, cfg.nobs_z_edges).tolist())
+        weights = Counter(strata(known, cfg.nobs_z_edges, cfg.by_photsys).tolist())
     else:
         weights = Counter()
     return _allocate(n_neg - n_hard, weights), n_hard
+
+
+def _centre_positives(pos: pd.DataFrame, cfg: SelectionConfig) -> pd.DataFrame:
+    """Positives centred where the negatives are: on their Tractor position when a sweep
+    row matched (``centre_on: tractor``); the lenscat position and the offset are kept."""
+    pos = pos.copy()
+    pos["lenscat_ra"], pos["lenscat_dec"] = pos["ra"].to_numpy(), pos["dec"].to_numpy()
+    tractor_ra = pos.get("tractor_ra", pd.Series(np.nan, index=pos.index)).to_numpy(float)
+    tractor_dec = pos.get("tractor_dec", pd.Series(np.nan, index=pos.index)).to_numpy(float)
+    move = cfg.centre_on_tractor & np.isfinite(tractor_ra) & np.isfinite(tractor_dec)
+    pos.loc[move, "ra"], pos.loc[move, "dec"] = tractor_ra[move], tractor_dec[move]
+    sep = pos.get("photometry_sep_arcsec", pd.Series(np.nan, index=pos.index)).to_numpy(float)
+    pos["centre_offset_arcsec"] = np.where(move, sep, 0.0)
+    pos["position_source"] = np.where(move, "tractor", "lenscat")
+    return pos.drop(columns=["tractor_ra", "tractor_dec"], errors="ignore")
+
+
+def _position_copies(
+    normal: SmallestKeys, hard: SmallestKeys, cfg: SelectionConfig
+) -> tuple[set[Any], list[dict[str, Any]]]:
+    """Sampled candidates that are another copy of the same galaxy (the same position in
+    two releases, or in the north and the south sweeps): the copy kept is DECam over
+    north, then the newest release; the others are excluded and quarantined.
+
+    Returns
+    -------
+    excluded : set
+        ``uid`` of the copies left out.
+    rows : list of dict
+        Their quarantine rows.
+    """
+    held = pd.concat([normal.held(), hard.held()], ignore_index=True)
+    if cfg.duplicate_radius_arcsec <= 0 or len(held) < 2:
+        return set(), []
+    held = held.drop_duplicates("uid").reset_index(drop=True)
+    pairs = pairs_within(held["ra"].to_numpy(), held["dec"].to_numpy(), cfg.duplicate_radius_arcsec)
+    if not len(pairs):
+        return set(), []
+    uid = held["uid"].to_numpy(np.int64)
+    north = (held["photsys"].astype(str) == "N").to_numpy() if "photsys" in held else False
+    rank = np.lexsort((held["key"].to_numpy(), -(uid >> 44), north))  # best first
+    position = np.empty(len(held), dtype=np.int64)
+    position[rank] = np.arange(len(held))
+    excluded: set[Any] = set()
+    rows = []
+    for i, j in pairs:
+        keep, drop = (i, j) if position[i] < position[j] else (j, i)
+        if int(uid[drop]) in excluded:
+            continue
+        excluded.add(int(uid[drop]))
+        kept_id = dr10_object_id_of_uid(uid[[keep]])[0]
+        rows.append(
+            {
+                "object_id": dr10_object_id_of_uid(uid[[drop]])[0],
+                "ra": held.at[drop, "ra"],
+                "dec": held.at[drop, "dec"],
+                "label": 0,
+                "tier": "",
+                "stage": "ingest:sweeps",
+                "reason": f"same galaxy as {kept_id} (another release or photometric system)",
+            }
+        )
+    return excluded, rows
 
 
 def _finish(
@@ -491,24 +605,36 @@ def _finish(
     cfg: SelectionConfig,
 ) -> SelectionResult:
     # positives: photometry where matched, then the same cuts as the negatives
+    photsys = _positive_photsys(pos, pos_phot)
+    north_out = _outside_photsys(pos, pos_phot, cfg)
     phot = pd.DataFrame([pos_phot.get(k, {}) for k in range(len(pos))], index=pos.index)
-    pos = pd.concat([pos, phot], axis=1)
+    pos = pd.concat([pos.drop(columns="photsys", errors="ignore"), phot], axis=1)
+    pos["photsys"] = photsys
     pos["has_photometry"] = np.isfinite(best_sep)
+    pos = _centre_positives(pos, cfg)
     fails = _positive_cut_failures(pos, pos_phot, cfg)
     pos_cut_counts = {cut: int(bad.sum()) for cut, bad in fails.items()}
+    pos_cut_counts["photsys"] = int(north_out.sum())
     removed = _removed_by_cuts(pos, pos_phot, cfg)
     reasons = ["+".join(cut for cut, bad in fails.items() if bad[r]) for r in range(len(pos))]
     quarantine_rows = []
     for r in np.flatnonzero(removed):
         rec = pos.iloc[r]
+        reason = (
+            f"north: DR9 BASS/MzLS imaging (photometric system {photsys[r]}), excluded by "
+            "ingest.north.policy"
+            if north_out[r]
+            else f"failed cuts: {reasons[r]}"
+        )
         quarantine_rows.append(
             {
                 "object_id": rec["object_id"],
                 "ra": rec["ra"],
                 "dec": rec["dec"],
                 "label": 1,
+                "tier": rec["tier"],
                 "stage": "ingest:cuts",
-                "reason": f"failed cuts: {reasons[r]}",
+                "reason": reason,
             }
         )
     kept_pos = pos[~removed].reset_index(drop=True)
@@ -516,9 +642,11 @@ def _finish(
     hard_quotas = _hard_quotas(len(kept_pos), cfg)
 
     picks, shortfall = [], {}
-    taken: set[str] = set()
+    taken, copies = _position_copies(normal, hard, cfg)
+    for row in copies:
+        quarantine_rows.append(row)
     for cat, n in hard_quotas.items():
-        got = hard.take(cat, n)
+        got = hard.take(cat, n, exclude=taken)
         shortfall[f"hard:{cat}"] = n - len(got)
         taken.update(got.get("uid", pd.Series(dtype=np.int64)))
         picks.append(got)
@@ -537,6 +665,8 @@ def _finish(
     negatives["label"] = np.int8(0)
     negatives["tier"] = ""
     negatives["has_photometry"] = True
+    negatives["centre_offset_arcsec"] = 0.0
+    negatives["position_source"] = "tractor"
     kept_pos["confuser_category"] = ""
     objects = pd.concat([kept_pos, negatives], ignore_index=True)
     objects["label"] = objects["label"].astype(np.int8)
@@ -568,6 +698,7 @@ def _finish(
             **{k: int(v) for k, v in counts.items()},
             "removed_by_cut": dict(cut_counts),
             "duplicate_ids": len(duplicates),
+            "position_copies": len(copies),
             "selected": int(len(negatives)),
             "per_stratum_target": quotas,
             "per_hard_category_target": hard_quotas,

@@ -119,6 +119,8 @@ class Cuts:
         Allowed z-band magnitude range (AB).
     dec_deg : tuple of float
         Allowed declination range (deg).
+    photsys : tuple of str
+        Photometric systems kept (``S``: DECam; ``N``: DR9 BASS/MzLS north imaging).
     """
 
     types: tuple[str, ...]
@@ -126,6 +128,7 @@ class Cuts:
     min_nobs: dict[str, int]
     mag_z: tuple[float, float]
     dec_deg: tuple[float, float]
+    photsys: tuple[str, ...] = ("S", "N")
 
     @property
     def mask(self) -> int:
@@ -143,6 +146,8 @@ class Cuts:
         mag_z = phot["mag_z"].to_numpy()
         fails["mag_z"] = ~((mag_z >= self.mag_z[0]) & (mag_z <= self.mag_z[1]))
         fails["dec"] = ~((dec >= self.dec_deg[0]) & (dec <= self.dec_deg[1]))
+        if "photsys" in phot:
+            fails["photsys"] = ~phot["photsys"].isin(list(self.photsys)).to_numpy()
         return fails
 
 
@@ -183,8 +188,9 @@ class HardConfuserRules:
         return out
 
 
-def strata(phot: pd.DataFrame, nobs_z_edges: Sequence[int]) -> np.ndarray:
-    """Sampling stratum ``"<nobs_z bin>|<TYPE>"`` of each row."""
+def strata(phot: pd.DataFrame, nobs_z_edges: Sequence[int], by_photsys: bool = False) -> np.ndarray:
+    """Sampling stratum ``"<nobs_z bin>|<TYPE>"`` of each row (``"...|<PHOTSYS>"`` when
+    ``by_photsys``: negatives then follow the positives' north/south mix)."""
     edges = np.asarray(nobs_z_edges)
     b = np.clip(
         np.searchsorted(edges, phot["nobs_z"].to_numpy(), side="right") - 1, 0, edges.size - 2
@@ -200,4 +206,7 @@ def strata(phot: pd.DataFrame, nobs_z_edges: Sequence[int]) -> np.ndarray:
         ],
         dtype=object,
     )
-    return labels[codes]
+    out = labels[codes]
+    if by_photsys:
+        out = np.array([f"{s}|{p}" for s, p in zip(out, phot["photsys"], strict=True)], object)
+    return out

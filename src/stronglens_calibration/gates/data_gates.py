@@ -203,6 +203,33 @@ def measure_radial_profile(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any
     }
 
 
+def _north_fraction_difference(north: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    pos, neg = y == 1, y == 0
+    if w[pos].sum() <= 0 or w[neg].sum() <= 0:
+        return float("nan")
+    return float(
+        abs(np.average(north[pos], weights=w[pos]) - np.average(north[neg], weights=w[neg]))
+    )
+
+
+def measure_photometric_system(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
+    """Photometric-system gate: |fraction of lenses with north (BASS/MzLS) imaging - the
+    weighted fraction of non-lenses|. Another camera is another PSF, depth and noise: a
+    class imbalance in it is a shortcut no pixel gate need see."""
+    y, w = inputs.y, inputs.w
+    if "photsys" in inputs.sample:
+        north = (inputs.sample["photsys"].astype(str) == "N").to_numpy(float)
+    else:
+        north = np.zeros(len(y))
+    value = _north_fraction_difference(north, y, w)
+    ci = bootstrap(
+        lambda i: _north_fraction_difference(north[i], y[i], w[i]), y, cfg.n_bootstrap, cfg.seed
+    )
+    return _entry(value, ci, "gate_photometric_system", cfg) | {
+        "north_fraction_lenses": float(north[y == 1].mean()) if (y == 1).any() else float("nan")
+    }
+
+
 for _gate in (
     GateDefinition(
         "gate_1_5_normalisation",
@@ -239,6 +266,15 @@ for _gate in (
         "data",
         "held-out AUC on radial profiles outside the arc annulus",
         measure_radial_profile,
+    ),
+    GateDefinition(
+        "gate_photometric_system",
+        "gate_photsys_fraction_difference",
+        "photsys_fraction_difference",
+        "max",
+        "data",
+        "|north-imaging fraction of lenses - weighted fraction of non-lenses|",
+        measure_photometric_system,
     ),
 ):
     register_gate(_gate)

@@ -39,6 +39,15 @@ def _arcsec(chord: np.ndarray) -> np.ndarray:
     return np.rad2deg(2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))) * 3600.0
 
 
+def separation_arcsec(
+    ra1_deg: np.ndarray, dec1_deg: np.ndarray, ra2_deg: np.ndarray, dec2_deg: np.ndarray
+) -> np.ndarray:
+    """Great-circle separation in arcsec of position pairs (deg), element by element."""
+    a = unit_vectors(np.atleast_1d(ra1_deg), np.atleast_1d(dec1_deg))
+    b = unit_vectors(np.atleast_1d(ra2_deg), np.atleast_1d(dec2_deg))
+    return _arcsec(np.linalg.norm(a - b, axis=1))
+
+
 def nearest_neighbour(
     ra_deg: np.ndarray, dec_deg: np.ndarray, cat_ra_deg: np.ndarray, cat_dec_deg: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -117,6 +126,20 @@ class SkyIndex:
             return np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
         chord, index = self._tree.query(unit_vectors(ra_deg, dec_deg), k=1)
         return index.astype(np.int64), _arcsec(chord)
+
+    def two_nearest(
+        self, ra_deg: np.ndarray, dec_deg: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Index of and separation (arcsec) to the nearest entry, and the separation to the
+        second nearest (infinite when there is none); ``(N,)`` each."""
+        n = len(ra_deg)
+        if self._tree is None:
+            return np.full(n, -1, dtype=np.int64), np.full(n, np.inf), np.full(n, np.inf)
+        if self.size == 1:
+            index, sep = self.nearest(ra_deg, dec_deg)
+            return index, sep, np.full(n, np.inf)
+        chord, index = self._tree.query(unit_vectors(ra_deg, dec_deg), k=2)
+        return index[:, 0].astype(np.int64), _arcsec(chord[:, 0]), _arcsec(chord[:, 1])
 
     def within(self, ra_deg: np.ndarray, dec_deg: np.ndarray, radius_arcsec: float) -> np.ndarray:
         """Whether each position has a catalogue entry within ``radius_arcsec``; bool ``(N,)``."""

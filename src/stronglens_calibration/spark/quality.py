@@ -26,6 +26,7 @@ def shard_statistics_spark(
     annulus_px: tuple[float, float],
     batch_size: int,
     spark: Any,
+    coverage: tuple[float, int] = (5.0, 3),
 ) -> pd.DataFrame:
     """Statistics of the stamps of ``stored`` (``object_id``, ``shard``, ``offset``).
 
@@ -56,6 +57,7 @@ def shard_statistics_spark(
             core_radius_px,
             annulus_px,
             batch_size,
+            coverage,
         )
         stats.insert(0, "_row", pdf["_row"].to_numpy())
         return stats

@@ -76,10 +76,11 @@ def select_objects_spark(
     lenscat: pd.DataFrame,
     cfg: SelectionConfig,
     spark: Any,
+    file_photsys: Mapping[str, str] | None = None,
 ) -> SelectionResult:
     """:func:`~stronglens_calibration.catalogues.selection.select_objects` with the files
     scanned by Spark tasks, one per file (see :func:`fold` for ``limit``)."""
-    plan = plan_selection(positives, list(sweeps), lenscat, cfg)
+    plan = plan_selection(positives, list(sweeps), lenscat, cfg, file_photsys)
     loaders = {name: sweeps[name] for name in plan.order}
     ctx = plan.ctx
 

@@ -7,11 +7,13 @@ is listed in ``missing_bands`` (never zero-filled).
 
 from __future__ import annotations
 
+import gzip
 import io
 import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -134,11 +136,69 @@ def _assemble(planes: dict[str, np.ndarray], reader: str, meta: dict) -> Decoded
     return DecodedStamp(pixels, present, reader, meta)
 
 
+def _image_hdu(hdul: Any) -> Any:
+    """The HDU holding the cutout: the primary when it has data (plain, ``&invvar``,
+    ``&maskbits``), else the one image extension (fpack); several image extensions are
+    a ``&subimage`` answer (one HDU per brick and band), which is not a stamp."""
+    if hdul[0].data is not None:
+        return hdul[0]
+    images = [h for h in hdul[1:] if getattr(h, "is_image", False) and h.data is not None]
+    if len(images) == 1:
+        return images[0]
+    if len(images) > 1:
+        raise StampDecodeError(
+            "subimage cutout",
+            f"{len(images)} image HDUs (one per brick and band); request the cutout "
+            "without '&subimage'",
+        )
+    raise StampDecodeError("no image", "no HDU holds an image")
+
+
+def _band_order(header: Any, n_planes: int) -> str:
+    """Bands of the planes from ``BANDS``, else ``BAND0`` .. ``BAND<n-1>``."""
+    bands = str(header.get("BANDS", "")).strip()
+    if not bands and all(f"BAND{i}" in header for i in range(n_planes)):
+        bands = "".join(str(header[f"BAND{i}"]).strip() for i in range(n_planes))
+    if not bands:
+        raise StampDecodeError(
+            "unknown bands", f"{n_planes} planes and neither BANDS nor BAND0..n in the header"
+        )
+    return bands
+
+
+def _header_geometry(header: Any, shape: tuple[int, int]) -> dict[str, float]:
+    """Pixel scale (arcsec per pixel) and the sky position of the centre pixel
+    ``(H // 2, W // 2)`` from the header's celestial WCS; empty without one."""
+    from astropy.wcs import WCS, FITSFixedWarning
+
+    if "CTYPE1" not in header or "CTYPE2" not in header:
+        return {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FITSFixedWarning)
+        wcs = WCS(header, naxis=2).celestial
+    if not wcs.has_celestial:
+        return {}
+    h, w = shape
+    ra, dec = wcs.pixel_to_world_values(w // 2, h // 2)
+    scale = float(np.sqrt(abs(np.linalg.det(wcs.pixel_scale_matrix))) * 3600.0)
+    return {"centre_ra": float(ra), "centre_dec": float(dec), "pixel_scale": scale}
+
+
 def decode_fits(data: bytes) -> DecodedStamp:
-    """Read a cutout-service FITS file (see :func:`encode_fits`)."""
+    """Read a cutout-service FITS file: plain, gzip-compressed (``.fits.gz``) or
+    fpack-compressed (``.fits.fz``), with the planes in the header's band order.
+
+    ``meta`` holds the header's ``pixel_scale`` (arcsec per pixel) and the sky position of
+    the centre pixel (``centre_ra``, ``centre_dec``, deg) when it has a celestial WCS.
+    """
     from astropy.io import fits
     from astropy.utils.exceptions import AstropyUserWarning
 
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise StampDecodeError("truncated file", f"gzip: {exc}") from exc
     try:
         with warnings.catch_warnings():
             # astropy only warns about a short or malformed file; here that is an error
@@ -146,29 +206,40 @@ def decode_fits(data: bytes) -> DecodedStamp:
             warnings.simplefilter("error", fits.verify.VerifyWarning)
             with fits.open(io.BytesIO(data), memmap=False) as hdul:
                 hdul.verify("exception")
-                cube = hdul[0].data
-                header = hdul[0].header
-                if cube is None:
-                    raise StampDecodeError("no image", "primary HDU is empty")
-                cube = np.array(cube, dtype=np.float32)
+                hdu = _image_hdu(hdul)
+                header = hdu.header.copy()
+                cube = np.array(hdu.data, dtype=np.float32)
     except StampDecodeError:
         raise
     except (OSError, ValueError, TypeError, IndexError, Warning) as exc:
         reason = "truncated file" if "truncated" in str(exc).lower() else "corrupt FITS"
         raise StampDecodeError(reason, str(exc)) from exc
-    bands = str(header.get("BANDS", "")).strip()
     if cube.ndim == 2:
         cube = cube[None]
     if cube.ndim != 3:
         raise StampDecodeError("wrong shape", f"FITS data of shape {cube.shape}")
-    if not bands:
-        if cube.shape[0] != len(BANDS):
-            raise StampDecodeError("unknown bands", "no BANDS card and not 3 planes")
-        bands = "".join(BANDS)
+    bands = _band_order(header, cube.shape[0])
     if len(bands) != cube.shape[0]:
         raise StampDecodeError("wrong shape", f"BANDS={bands!r} but {cube.shape[0]} planes")
-    meta = {k: header[k] for k in ("CRVAL1", "CRVAL2") if k in header}
+    meta: dict[str, Any] = {k: header[k] for k in ("CRVAL1", "CRVAL2") if k in header}
+    meta |= _header_geometry(header, cube.shape[1:])
     return _assemble({b: cube[i] for i, b in enumerate(bands) if b in BANDS}, "fits", meta)
+
+
+def _npz_geometry(meta: dict[str, Any]) -> dict[str, float]:
+    """``centre_ra``, ``centre_dec`` and ``pixel_scale`` from NPZ ``meta_*`` scalars
+    (``ra``/``dec``, ``pixscale``/``pixel_scale``), where present."""
+    out: dict[str, float] = {}
+    try:
+        if "ra" in meta and "dec" in meta:
+            out["centre_ra"], out["centre_dec"] = float(meta["ra"]), float(meta["dec"])
+        for key in ("pixel_scale", "pixscale"):
+            if key in meta:
+                out["pixel_scale"] = float(meta[key])
+                break
+    except (TypeError, ValueError):
+        return {}
+    return out
 
 
 def decode_npz(data: bytes) -> DecodedStamp:
@@ -177,6 +248,7 @@ def decode_npz(data: bytes) -> DecodedStamp:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             keys = set(npz.files)
             meta = {k[5:]: npz[k].item() for k in keys if k.startswith("meta_")}
+            meta |= _npz_geometry(meta)
             if "cutout" in keys:
                 cube = np.asarray(npz["cutout"], dtype=np.float32)
                 bands = str(meta.get("bandset", "".join(BANDS)))

@@ -24,6 +24,7 @@ def shard_statistics(
     core_radius_px: float,
     annulus_px: tuple[float, float],
     batch_size: int,
+    coverage: tuple[float, int] = (5.0, 3),
 ) -> pd.DataFrame:
     """Statistics of the stamps of one shard (a worker task; reads the shard once).
 
@@ -43,6 +44,9 @@ def shard_statistics(
         Apertures in pixels.
     batch_size : int
         Stamps processed at a time (bounds memory).
+    coverage : tuple
+        ``(core radius in pixels, shortest zero run in pixels)`` of the no-coverage
+        statistics.
 
     Returns
     -------
@@ -70,17 +74,19 @@ def shard_statistics(
             batch = data[idx[0] : idx[0] + idx.size]  # a view: no copy of the pixels
         else:
             batch = np.asarray(data[idx])
-        parts.append(pd.DataFrame(stamp_statistics(batch, core_radius_px, annulus_px)))
+        parts.append(pd.DataFrame(stamp_statistics(batch, core_radius_px, annulus_px, *coverage)))
     stats = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     stats.insert(0, "object_id", object_ids)
     return stats
 
 
-def quality_flags(objects: pd.DataFrame) -> pd.Series:
+def quality_flags(objects: pd.DataFrame, max_no_coverage_fraction: float = 1.0) -> pd.Series:
     """``|``-joined reasons why each object is unusable (``""`` when it is fine).
 
     Uses ingest's ``cutout_error`` and the statistics columns; NaN or Inf anywhere, an
-    empty band (absent, all zero or all non-finite) and a constant band are reasons.
+    empty band (absent, all zero or all non-finite), a constant band, no coverage near the
+    centre, and no coverage over more than ``max_no_coverage_fraction`` of a band are
+    reasons.
     """
     reasons: list[list[str]] = [[] for _ in range(len(objects))]
 
@@ -101,9 +107,17 @@ def quality_flags(objects: pd.DataFrame) -> pd.Series:
     add(partial_nan & ~objects["nan_in_core"].fillna(False).to_numpy(dtype=bool), "nan pixels")
     add(has_stats & (objects["inf_count"].fillna(0).to_numpy() > 0), "inf pixels")
     full_nan = objects["nan_frac"].fillna(0).to_numpy() >= 1.0
+    if "zero_in_core" in objects:
+        core = objects["zero_in_core"].fillna(False).to_numpy(dtype=bool)
+        add(has_stats & ~full_nan & core, "no coverage in core")
     for b in BANDS:
         empty = has_stats & ~full_nan & objects[f"empty_{b}"].fillna(False).to_numpy(dtype=bool)
         add(empty, f"empty band {b}")
+        if f"zero_frac_{b}" in objects:
+            frac = objects[f"zero_frac_{b}"].fillna(0).to_numpy(float)
+            wide = has_stats & ~empty & (frac > max_no_coverage_fraction)
+            for i in np.flatnonzero(wide):
+                reasons[i].append(f"no coverage in {frac[i]:.0%} of band {b}")
         add(
             has_stats & objects[f"constant_{b}"].fillna(False).to_numpy(dtype=bool),
             f"constant band {b}",

@@ -12,7 +12,7 @@ import pandas as pd
 
 from stronglens_calibration import BANDS
 from stronglens_calibration.stamps.bricks import extract_brick
-from stronglens_calibration.stamps.store import Source, decode_into
+from stronglens_calibration.stamps.store import Expectation, Source, StampChecks, decode_into
 
 
 class CutoutSources:
@@ -20,9 +20,16 @@ class CutoutSources:
     parquet table of NPZ bytes, each table read once); picklable, for worker processes
     and Spark executors."""
 
-    def __init__(self, raw_cutouts: dict[str, Callable[[], bytes]], npz_column: str) -> None:
+    def __init__(
+        self,
+        raw_cutouts: dict[str, Callable[[], bytes]],
+        npz_column: str,
+        checks: StampChecks | None = None,
+    ) -> None:
         self._raw = raw_cutouts
         self._npz_column = npz_column
+        #: What each file's header must agree with (``None``: no check).
+        self.checks = checks
         self._table_key: str | None = None
         self._table: list[bytes] = []
 
@@ -73,14 +80,23 @@ def cut_from_bricks(
     return stamps, infos
 
 
-def file_sources(rows: pd.DataFrame, sources: CutoutSources) -> tuple[list[Source], list[str]]:
-    """Sources and names of the shard's rows that come from files (not bricks), in order."""
+def file_sources(
+    rows: pd.DataFrame, sources: CutoutSources
+) -> tuple[list[Source], list[str], list[Expectation | None]]:
+    """Sources, names and expected positions of the shard's rows that come from files
+    (not bricks), in order."""
     files = rows[(rows["cutout_origin"] != "brick").to_numpy()]
     located = [
         sources(str(k), int(r))
         for k, r in zip(files["cutout_file"], files["cutout_row"], strict=True)
     ]
-    return [s for s, _ in located], [m for _, m in located]
+    checks = sources.checks
+    expects: list[Expectation | None] = (
+        [(float(ra), float(dec), checks) for ra, dec in zip(files["ra"], files["dec"], strict=True)]
+        if checks is not None
+        else [None] * len(files)
+    )
+    return [s for s, _ in located], [m for _, m in located], expects
 
 
 def complete_shard(
@@ -144,7 +160,7 @@ def read_shard(
     infos : list of dict
         ``reader``, ``bands_present``, ``cutout_error`` per slot.
     """
-    srcs, names = file_sources(rows, sources)
+    srcs, names, expects = file_sources(rows, sources)
     decoded = np.empty((len(srcs), len(BANDS), size, size), dtype=np.float32)
-    infos = decode_into(decoded, list(range(len(srcs))), srcs, names, size)
+    infos = decode_into(decoded, list(range(len(srcs))), srcs, names, size, expects)
     return complete_shard(rows, decoded, infos, bricks, size)

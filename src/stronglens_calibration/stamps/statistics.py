@@ -69,8 +69,50 @@ def nanmedian_rows(x: np.ndarray, overwrite_input: bool = False) -> np.ndarray:
     return out
 
 
+def zero_runs(stamps: np.ndarray, min_run_px: int) -> np.ndarray:
+    """Pixels that belong to a run of at least ``min_run_px`` exact zeros along a row or a
+    column: what the coadds and the cutout service write where there is no exposure
+    (an isolated exact zero in real noise is not one).
+
+    Parameters
+    ----------
+    stamps : numpy.ndarray
+        ``(..., H, W)``.
+    min_run_px : int
+        Shortest run counted (>= 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, the shape of ``stamps``.
+    """
+    if min_run_px < 1:
+        raise ValueError(f"'min_run_px' must be >= 1, got {min_run_px}")
+    zero = stamps == 0
+    if min_run_px == 1:
+        return zero
+    out = np.zeros_like(zero)
+    k = min_run_px
+    for axis in (-1, -2):
+        n = zero.shape[axis]
+        if n < k:
+            continue
+        run = np.ones(np.take(zero, range(n - k + 1), axis=axis).shape, dtype=bool)
+        for j in range(k):
+            run &= np.take(zero, range(j, j + n - k + 1), axis=axis)
+        for j in range(k):
+            index = [slice(None)] * zero.ndim
+            index[axis] = slice(j, j + n - k + 1)
+            out[tuple(index)] |= run
+    return out
+
+
 def stamp_statistics(
-    stamps: np.ndarray, core_radius_px: float, annulus_px: tuple[float, float]
+    stamps: np.ndarray,
+    core_radius_px: float,
+    annulus_px: tuple[float, float],
+    coverage_core_radius_px: float = 5.0,
+    min_zero_run_px: int = 3,
 ) -> dict[str, np.ndarray]:
     """Quality statistics of a batch of stamps.
 
@@ -82,6 +124,10 @@ def stamp_statistics(
         Core aperture radius in pixels.
     annulus_px : tuple of float
         Inner and outer radius in pixels of the normalisation annulus.
+    coverage_core_radius_px : float
+        Radius in pixels inside which any no-coverage pixel is reported (``zero_in_core``).
+    min_zero_run_px : int
+        Shortest run of exact zeros taken as no coverage (:func:`zero_runs`).
 
     Returns
     -------
@@ -90,7 +136,10 @@ def stamp_statistics(
         per band ``nan_count_<b>``, ``empty_<b>`` (all zero or all non-finite),
         ``constant_<b>``, ``core_flux_<b>`` (sum over the core in nanomaggies; NaN when
         the core holds a non-finite pixel), ``annulus_median_<b>`` and
-        ``annulus_mad_<b>`` (nanomaggies per pixel, over finite annulus pixels).
+        ``annulus_mad_<b>`` (nanomaggies per pixel, over finite annulus pixels),
+        ``zero_frac_<b>`` (fraction of no-coverage pixels) and ``zero_in_core`` (a
+        no-coverage pixel within ``coverage_core_radius_px`` in a band that is not
+        wholly empty).
     """
     if stamps.ndim != 4 or stamps.shape[1] != len(BANDS) or stamps.shape[2] != stamps.shape[3]:
         raise ValueError(f"'stamps' must be (n, 3, H, H), got {stamps.shape}")
@@ -119,10 +168,16 @@ def stamp_statistics(
     medians = nanmedian_rows(ring, overwrite_input=True).reshape(n, nb)
     dev = np.abs(ring - medians.reshape(-1, 1).astype(np.float32))
     mads = nanmedian_rows(dev, overwrite_input=True).reshape(n, nb)
+    no_coverage = zero_runs(stamps, min_zero_run_px).reshape(n, nb, size * size)
+    coverage_core = np.flatnonzero(core_mask(size, coverage_core_radius_px))
     out: dict[str, np.ndarray] = {
         "nan_frac": (nan_count.sum(axis=1) / (nb * size * size)).astype(np.float32),
         "inf_count": inf_count.sum(axis=1).astype(np.int32),
         "nan_in_core": ~np.take(finite, core_idx, axis=2).all(axis=(1, 2)),
+        # a band without any coverage is an empty band, reported as such
+        "zero_in_core": (
+            np.take(no_coverage, coverage_core, axis=2).any(axis=2) & ~no_coverage.all(axis=2)
+        ).any(axis=1),
     }
     all_nonfinite = any_zero_free
     for i, b in enumerate(BANDS):
@@ -133,4 +188,5 @@ def stamp_statistics(
         out[f"core_flux_{b}"] = core_pix[:, i].sum(axis=1, dtype=np.float64).astype(np.float32)
         out[f"annulus_median_{b}"] = medians[:, i].astype(np.float32)
         out[f"annulus_mad_{b}"] = mads[:, i].astype(np.float32)
+        out[f"zero_frac_{b}"] = no_coverage[:, i].mean(axis=1).astype(np.float32)
     return out

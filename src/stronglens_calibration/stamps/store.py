@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from stronglens_calibration import BANDS
-from stronglens_calibration.stamps.formats import StampDecodeError, decode_stamp, split_name
-from stronglens_calibration.stamps.naming import cutout_stem
+from stronglens_calibration.stamps.formats import StampDecodeError, decode_stamp
 
 #: Partition name of shard ``i`` of the stamp store.
 SHARD_FORMAT = "part-{:05d}"
@@ -38,80 +35,6 @@ def shard_name(index: int) -> str:
     return SHARD_FORMAT.format(index)
 
 
-def _stem(key: str) -> str | None:
-    found = split_name(key)
-    return None if found is None else found[0]
-
-
-@dataclass
-class CutoutIndex:
-    """Where each cutout lives among the raw cutout partitions.
-
-    Attributes
-    ----------
-    files : dict
-        File stem (``cutout_<ra>_<dec>``) to partition key of a FITS or NPZ file.
-    table_rows : dict
-        File stem to ``(partition key, row)`` in a parquet table of NPZ bytes.
-    duplicates : list
-        Stems found more than once (the first partition in sorted order is used).
-    """
-
-    files: dict[str, str] = field(default_factory=dict)
-    table_rows: dict[str, tuple[str, int]] = field(default_factory=dict)
-    duplicates: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_partitions(
-        cls, partitions: Mapping[str, Callable[[], bytes]], npz_column: str
-    ) -> CutoutIndex:
-        """Index partition keys; parquet tables are opened to read their ``ra``/``dec``."""
-        import pyarrow.parquet as pq
-
-        index = cls()
-        for key in sorted(partitions):
-            stem = _stem(key)
-            if stem is not None:
-                if stem in index.files:
-                    index.duplicates.append(stem)
-                    continue
-                index.files[stem] = key
-            elif key.lower().endswith(".parquet"):
-                data = partitions[key]()
-                schema = pq.read_schema(io.BytesIO(data))
-                if npz_column not in schema.names:
-                    raise ValueError(
-                        f"cutout table {key!r} lacks the NPZ column {npz_column!r} ('npz_column')"
-                    )
-                table = pq.read_table(io.BytesIO(data), columns=["ra", "dec"])
-                ra = table.column("ra").to_numpy()
-                dec = table.column("dec").to_numpy()
-                for row, (r, d) in enumerate(zip(ra, dec, strict=True)):
-                    stem = cutout_stem(float(r), float(d))
-                    if stem in index.files or stem in index.table_rows:
-                        index.duplicates.append(stem)
-                        continue
-                    index.table_rows[stem] = (key, row)
-        return index
-
-    def locate(self, ra: np.ndarray, dec: np.ndarray) -> pd.DataFrame:
-        """``cutout_file`` (partition key, ``""`` if none) and ``cutout_row`` (-1 for a file)."""
-        files, rows = [], []
-        for r, d in zip(ra, dec, strict=True):
-            stem = cutout_stem(float(r), float(d))
-            if stem in self.files:
-                files.append(self.files[stem])
-                rows.append(-1)
-            elif stem in self.table_rows:
-                key, row = self.table_rows[stem]
-                files.append(key)
-                rows.append(row)
-            else:
-                files.append("")
-                rows.append(-1)
-        return pd.DataFrame({"cutout_file": files, "cutout_row": np.array(rows, dtype=np.int64)})
-
-
 def assign_shards(found: np.ndarray, shard_size: int) -> tuple[np.ndarray, np.ndarray]:
     """Shard and offset of each object with a cutout, in table order; -1 for the others."""
     if shard_size < 1:
@@ -122,8 +45,52 @@ def assign_shards(found: np.ndarray, shard_size: int) -> tuple[np.ndarray, np.nd
     return shard, offset
 
 
-def decode_cutout(data: bytes, name: str, size: int) -> tuple[np.ndarray | None, dict[str, Any]]:
+@dataclass(frozen=True)
+class StampChecks:
+    """What a decoded cutout's own header must agree with.
+
+    Attributes
+    ----------
+    centre_tolerance_arcsec : float
+        Largest separation between the header's centre pixel (FITS WCS, NPZ
+        ``meta_ra``/``meta_dec``) and the object.
+    pixel_scale : float
+        Expected arcsec per pixel.
+    pixel_scale_tolerance : float
+        Largest relative difference of the header's pixel scale.
+    """
+
+    centre_tolerance_arcsec: float
+    pixel_scale: float
+    pixel_scale_tolerance: float
+
+    def problem(self, meta: dict[str, Any], ra: float, dec: float) -> str:
+        """Why the stamp does not belong to the object at ``(ra, dec)`` (deg), or ``""``."""
+        from stronglens_calibration.sky.matching import separation_arcsec
+
+        scale = meta.get("pixel_scale")
+        if scale is not None and abs(scale / self.pixel_scale - 1) > self.pixel_scale_tolerance:
+            return f'pixel scale {scale:.3f}"/px (expected {self.pixel_scale}"/px)'
+        if "centre_ra" in meta and "centre_dec" in meta and np.isfinite([ra, dec]).all():
+            sep = float(separation_arcsec(meta["centre_ra"], meta["centre_dec"], ra, dec)[0])
+            if sep > self.centre_tolerance_arcsec:
+                return (
+                    f'centre {sep:.1f}" from the object (tolerance {self.centre_tolerance_arcsec}")'
+                )
+        return ""
+
+
+#: The position a cutout is expected to show: ``(ra, dec)`` in deg, and the checks.
+Expectation = tuple[float, float, StampChecks]
+
+
+def decode_cutout(
+    data: bytes, name: str, size: int, expect: Expectation | None = None
+) -> tuple[np.ndarray | None, dict[str, Any]]:
     """Decode one cutout into the contract's ``(3, size, size)`` float32, or say why not.
+
+    With ``expect``, the file's header must agree with the object (centre within the
+    tolerance, pixel scale): a mismatch is a reason, never a silent read.
 
     Returns
     -------
@@ -141,6 +108,11 @@ def decode_cutout(data: bytes, name: str, size: int) -> tuple[np.ndarray | None,
     if stamp.pixels.shape != (len(BANDS), size, size):
         info["cutout_error"] = f"wrong shape {tuple(stamp.pixels.shape[1:])}"
         return None, info
+    if expect is not None:
+        problem = expect[2].problem(stamp.meta, expect[0], expect[1])
+        if problem:
+            info["cutout_error"] = problem
+            return None, info
     return stamp.pixels, info
 
 
@@ -165,7 +137,12 @@ def read_source(source: Source) -> bytes:
 
 
 def decode_into(
-    out: np.ndarray, slots: list[int], sources: list[Source], names: list[str], size: int
+    out: np.ndarray,
+    slots: list[int],
+    sources: list[Source],
+    names: list[str],
+    size: int,
+    expects: list[Expectation | None] | None = None,
 ) -> list[dict[str, Any]]:
     """Read and decode cutouts into ``out[slot]``; unusable ones leave NaN there.
 
@@ -177,6 +154,8 @@ def decode_into(
         Row of ``out``, where the bytes come from, and the file name (format by extension).
     size : int
         Expected stamp side in pixels.
+    expects : list, optional
+        Per item, the object the header must agree with (:func:`decode_cutout`).
 
     Returns
     -------
@@ -184,7 +163,8 @@ def decode_into(
         ``reader``, ``bands_present`` and ``cutout_error`` per item.
     """
     infos = []
-    for slot, source, name in zip(slots, sources, names, strict=True):
+    expects = expects if expects is not None else [None] * len(slots)
+    for slot, source, name, expect in zip(slots, sources, names, expects, strict=True):
         try:
             data = read_source(source)
         except OSError as exc:
@@ -193,7 +173,7 @@ def decode_into(
                 {"reader": "", "bands_present": "", "cutout_error": f"unreadable file ({exc})"}
             )
             continue
-        pixels, info = decode_cutout(data, name, size)
+        pixels, info = decode_cutout(data, name, size, expect)
         out[slot] = np.nan if pixels is None else pixels
         infos.append(info)
     return infos
@@ -206,6 +186,7 @@ def _decode_shared(
     sources: list[Source],
     names: list[str],
     size: int,
+    expects: list[Expectation | None],
 ) -> list[dict[str, Any]]:
     """Worker task: decode into a shared-memory block (no pixels cross the pipe)."""
     from multiprocessing import shared_memory
@@ -213,7 +194,7 @@ def _decode_shared(
     shm = shared_memory.SharedMemory(name=shm_name)
     try:
         out = np.ndarray(shape, dtype=np.float32, buffer=shm.buf)
-        return decode_into(out, slots, sources, names, size)
+        return decode_into(out, slots, sources, names, size, expects)
     finally:
         del out
         shm.close()
@@ -246,7 +227,10 @@ class CutoutDecoder:
             self._pool.shutdown(cancel_futures=True)
 
     def submit(
-        self, sources: list[Source], names: list[str]
+        self,
+        sources: list[Source],
+        names: list[str],
+        expects: list[Expectation | None] | None = None,
     ) -> Callable[[], tuple[np.ndarray, list[dict]]]:
         """Start decoding a shard; call the returned function for ``(stamps, infos)``.
 
@@ -254,12 +238,13 @@ class CutoutDecoder:
         the workers decode while the caller writes the previous shard.
         """
         n = len(sources)
+        expects = expects if expects is not None else [None] * n
         shape = (n, len(BANDS), self._size, self._size)
         if self._pool is None or n < 2 * self._workers:
 
             def serial() -> tuple[np.ndarray, list[dict]]:
                 out = np.empty(shape, dtype=np.float32)
-                return out, decode_into(out, list(range(n)), sources, names, self._size)
+                return out, decode_into(out, list(range(n)), sources, names, self._size, expects)
 
             return serial
         from multiprocessing import shared_memory
@@ -275,6 +260,7 @@ class CutoutDecoder:
                 [sources[i] for i in part],
                 [names[i] for i in part],
                 self._size,
+                [expects[i] for i in part],
             )
             for part in parts
         ]
@@ -290,6 +276,11 @@ class CutoutDecoder:
 
         return collect
 
-    def decode(self, sources: list[Source], names: list[str]) -> tuple[np.ndarray, list[dict]]:
+    def decode(
+        self,
+        sources: list[Source],
+        names: list[str],
+        expects: list[Expectation | None] | None = None,
+    ) -> tuple[np.ndarray, list[dict]]:
         """Stamps float32 ``(n, 3, size, size)`` and one info record per source."""
-        return self.submit(sources, names)()
+        return self.submit(sources, names, expects)()

@@ -125,8 +125,10 @@ class FITSTable:
     def read(
         self, columns: list[str] | None = None, start: int = 0, stop: int | None = None
     ) -> pd.DataFrame:
-        """Rows ``[start, stop)`` of the given columns (case-insensitive names)."""
+        """Rows ``[start, stop)`` of the given columns; names are matched
+        case-insensitively and returned as asked for (``RA`` from a lower-case ``ra``)."""
         cols = self._resolve(columns)
+        names = dict(zip(cols, columns or cols, strict=True))  # stored -> as asked for
         stop = self.n_rows if stop is None else min(stop, self.n_rows)
         start = max(0, min(start, stop))
         with self._opener() as f:
@@ -134,7 +136,8 @@ class FITSTable:
             raw = f.read((stop - start) * self._row_bytes)
         if len(raw) != (stop - start) * self._row_bytes:
             raise ValueError(f"{self.name}: truncated table (rows {start}-{stop} incomplete)")
-        return self._frame(np.frombuffer(raw, dtype=self._dtype), cols)
+        frame = self._frame(np.frombuffer(raw, dtype=self._dtype), cols)
+        return frame.rename(columns=names)
 
     def iter_chunks(
         self, columns: list[str] | None = None, chunk_rows: int = 100_000

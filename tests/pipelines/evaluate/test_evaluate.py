@@ -52,6 +52,7 @@ def survey(tmp_path_factory, project_parameters):
         n_positives=60, negatives_per_positive=2.0, n_workers=1, chunk_size=16
     )
     params["ingest"]["cutouts"]["n_workers"] = 1
+    params["ingest"]["sampling"]["max_negative_shortfall"] = 1.0
     params["quality"]["n_workers"] = 1
     params["split"]["fractions"] = {"train": 0.5, "val": 0.25, "test": 0.25}
     params["split"]["tolerance"] = 0.2

@@ -117,19 +117,23 @@ def test_bad_inputs_end_as_quarantine_rows_with_reasons(world):
         planted["lenscat:" + row["lenscat_name"].split("|")[0].strip()] = reason
 
     good = (cutdir / cutout_filename(lenses.iloc[0])).read_bytes()
-    ra, dec = lenses.iloc[1][["ra", "dec"]]
+
+    def at(i: int) -> tuple[float, float]:
+        """The planted file's own object position (its header must agree with it)."""
+        return tuple(lenses.iloc[i][["ra", "dec"]])
+
     plant(0, "truncated file", good[: len(good) // 2])
     plant(1, "corrupt FITS", b"SIMPLE  =                    T / garbage" + b"\x00" * 200)
     plant(2, "missing file", None)
     plant(
         3,
         "wrong shape (51, 51)",
-        encode_fits(np.zeros((3, 51, 51), np.float32), "grz", ra, dec, 0.262),
+        encode_fits(np.zeros((3, 51, 51), np.float32), "grz", *at(3), 0.262),
     )
     plant(
         4,
         "all pixels nan",
-        encode_fits(np.full((3, 101, 101), np.nan, np.float32), "grz", ra, dec, 0.262),
+        encode_fits(np.full((3, 101, 101), np.nan, np.float32), "grz", *at(4), 0.262),
     )
     plant(
         5,
@@ -138,8 +142,7 @@ def test_bad_inputs_end_as_quarantine_rows_with_reasons(world):
             np.zeros((2, 101, 101), np.float32)
             + 1e-3 * np.random.default_rng(0).normal(size=(2, 101, 101)).astype(np.float32),
             "gz",
-            ra,
-            dec,
+            *at(5),
             0.262,
         ),
     )

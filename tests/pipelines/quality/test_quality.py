@@ -33,6 +33,7 @@ PARAMS = {
         "batch_size": 3,
         "n_workers": 1,
         "engine": "pandas",
+        "no_coverage": {"core_radius_px": 5.0, "min_run_px": 3, "max_fraction": 0.25},
     }
 }
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_shortcut_mode_fails_gates_1_6_and_1_8_and_blocks_training(tmp_path, small_parameters):
-    # without matching, as the field report's data were
+    # without matching, as the earlier project's data were
     params = copy.deepcopy(small_parameters)
     m = params["mock_survey"]
     m.update(n_positives=120, negatives_per_positive=4.0)
@@ -38,7 +38,7 @@ def test_shortcut_mode_fails_gates_1_6_and_1_8_and_blocks_training(tmp_path, sma
 
 
 def test_matching_neutralises_core_brightness_but_not_arc_light(tmp_path, small_parameters):
-    # split's default reweighting matches core brightness (gate 1.8 passes), but the 9x
+    # split's default reweighting matches core brightness, but the 9x
     # bright arcs still put light in the core: gate 1.6 fails; with enforce: false the
     # run records that and continues
     params = copy.deepcopy(small_parameters)
@@ -50,5 +50,12 @@ def test_matching_neutralises_core_brightness_but_not_arc_light(tmp_path, small_
     report = json.loads((tmp_path / "08_reporting/gate_report.json").read_text())
     assert not report["passed"]
     assert not report["gates"]["gate_1_6_core_only"]["passed"]
-    assert report["gates"]["gate_1_8_core_brightness"]["passed"]
+    # matching removes the core-brightness offset: no difference is detectable any more
+    # (at ~80 lenses the interval is far wider than the gate's window, so a pass of the
+    # point estimate would be luck, not a result)
+    core = report["gates"]["gate_1_8_core_brightness"]
+    assert core["ci_low"] <= 1.0 <= core["ci_high"]
+    split = json.loads((tmp_path / "08_reporting/split_report.json").read_text())
+    d = split["matching"]["train"]["core_flux_r"]
+    assert abs(d["after"]) < abs(d["before"])
     assert (tmp_path / "08_reporting/gate_diagnostics.png").exists()

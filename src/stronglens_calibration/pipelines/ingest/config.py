@@ -9,6 +9,7 @@ from typing import Any
 from stronglens_calibration.catalogues.selection import SelectionConfig
 from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.stamps.cutout_service import CutoutServiceConfig
+from stronglens_calibration.stamps.store import StampChecks
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class CutoutsConfig:
         Where Spark executors write shards before they are moved into the store.
     bricks_enabled : bool
         Cut objects without a file from coadd bricks.
+    match_radius_arcsec : float
+        A cutout belongs to the nearest object within this separation.
+    checks : StampChecks
+        What each file's header must agree with (centre, pixel scale).
     """
 
     stamp_size: int
@@ -48,6 +53,8 @@ class CutoutsConfig:
     n_workers: int
     staging_dir: str
     bricks_enabled: bool
+    match_radius_arcsec: float
+    checks: StampChecks
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,12 @@ class IngestConfig:
                 n_workers=c.integer("n_workers", low=1),
                 staging_dir=str(c.raw("staging_dir")),
                 bricks_enabled=p.section("bricks").boolean("enabled"),
+                match_radius_arcsec=c.positive("match_radius_arcsec"),
+                checks=StampChecks(
+                    centre_tolerance_arcsec=c.positive("centre_tolerance_arcsec"),
+                    pixel_scale=c.positive("pixel_scale"),
+                    pixel_scale_tolerance=c.fraction("pixel_scale_tolerance"),
+                ),
             ),
             service=CutoutServiceConfig.from_params(
                 p.raw("cutout_service"), size, "ingest.cutout_service"

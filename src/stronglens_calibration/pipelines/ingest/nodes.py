@@ -12,12 +12,18 @@ import pandas as pd
 
 from stronglens_calibration import BANDS
 from stronglens_calibration.catalogues.lenscat import build_positives, select_candidates
+from stronglens_calibration.catalogues.sweep_tree import (
+    check_sweep_headers,
+    choose_sweep_files,
+    sweep_plan_table,
+)
 from stronglens_calibration.engines import get_engine, is_spark_table
 from stronglens_calibration.pipelines.ingest.config import IngestConfig
 from stronglens_calibration.schema import quarantine_table
+from stronglens_calibration.stamps.cutout_index import CutoutIndex
 from stronglens_calibration.stamps.cutout_service import fetch_cutouts
 from stronglens_calibration.stamps.naming import cutout_stem
-from stronglens_calibration.stamps.store import CutoutIndex, assign_shards, shard_name
+from stronglens_calibration.stamps.store import assign_shards, shard_name
 from stronglens_calibration.storage.fits_table import FITSTable
 
 logger = logging.getLogger(__name__)
@@ -62,9 +68,51 @@ def select_positives(
     return positives, quarantine.drop(columns="source_row"), report
 
 
+def check_sweep_files(
+    negative_pool: dict[str, Callable[[], FITSTable]] | Any, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Which sweep files to scan, checked before any scan starts.
+
+    Companion files (``-ex``, ``-lc``, ``-pz``) are skipped by name, the newest release of
+    each sky box is kept (``10.1`` over ``10.0``), and every chosen file's header (not its
+    rows) must hold the columns the scan reads, compared case-insensitively; otherwise
+    the run stops here naming every file that does not fit.
+
+    Returns
+    -------
+    dict
+        ``chosen`` (key, box, release, photsys, rows per file), ``skipped`` (key and
+        reason), ``rows`` (total); ``chosen`` is ``None`` for a Spark table of rows.
+    """
+    IngestConfig.from_params(params)
+    if is_spark_table(negative_pool):
+        return {"chosen": None, "skipped": [], "rows": None}
+    chosen, skipped = choose_sweep_files(list(negative_pool))
+    rows, problems = check_sweep_headers(chosen, lambda key: negative_pool[key]())
+    if problems:
+        lines = "\n  ".join(f"{p['key']}: {p['problem']}" for p in problems)
+        raise ValueError(
+            f"{len(problems)} of {len(chosen)} sweep file(s) cannot be scanned (checked "
+            f"before any scan; columns compared case-insensitively):\n  {lines}"
+        )
+    if not chosen:
+        raise ValueError(
+            "the negative_pool folder holds no sweep file to scan "
+            f"({len(skipped)} skipped: {skipped[:3]}); check the catalog path"
+        )
+    for item in skipped:
+        logger.info("sweep file %s skipped: %s", item["key"], item["reason"])
+    plan = sweep_plan_table(chosen, rows)
+    logger.info(
+        "%d sweep files to scan (%d rows), %d skipped", len(plan), sum(rows.values()), len(skipped)
+    )
+    return {"chosen": plan, "skipped": skipped, "rows": int(sum(rows.values()))}
+
+
 def select_sample(
     positives: pd.DataFrame,
     negative_pool: dict[str, Callable[[], FITSTable]] | Any,
+    sweep_files: dict[str, Any],
     lens_candidates: pd.DataFrame,
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -77,8 +125,31 @@ def select_sample(
     """
     cfg = IngestConfig.from_params(params)
     engine = get_engine("spark" if is_spark_table(negative_pool) else cfg.engine)
-    result = engine.select(positives, negative_pool, lens_candidates, cfg.selection)
-    return result.objects, result.quarantine, result.report
+    chosen = sweep_files["chosen"]
+    if chosen is None:
+        result = engine.select(positives, negative_pool, lens_candidates, cfg.selection)
+    else:
+        pool = {f["key"]: negative_pool[f["key"]] for f in chosen}
+        photsys = {f["key"]: f["photsys"] for f in chosen if f["photsys"]}
+        result = engine.select(positives, pool, lens_candidates, cfg.selection, photsys)
+    report = {**result.report, "sweep_files": {k: sweep_files[k] for k in ("skipped", "rows")}}
+    _check_shortfall(report, cfg.selection.max_negative_shortfall)
+    return result.objects, result.quarantine, report
+
+
+def _check_shortfall(report: dict[str, Any], max_shortfall: float) -> None:
+    """Stop when the negatives fall short of the requested number by more than allowed
+    (an incomplete sweep folder, cuts too strict for the region)."""
+    neg = report["negatives"]
+    target = sum(neg["per_stratum_target"].values()) + sum(neg["per_hard_category_target"].values())
+    missing = target - neg["selected"]
+    if target and missing / target > max_shortfall:
+        raise ValueError(
+            f"only {neg['selected']} of the {target} negatives asked for were found "
+            f"({missing / target:.0%} short; per stratum: {neg['shortfall']}). Is the sweep "
+            "folder complete for the positives' sky? Relax with "
+            f"'ingest.sampling.max_negative_shortfall' (now {max_shortfall})."
+        )
 
 
 def plan_cutouts(
@@ -92,18 +163,35 @@ def plan_cutouts(
     ``brick:<name>``); such objects are placed brick by brick in the store, so that each
     brick image is opened about once.
 
+    Cutouts are found by the position they hold (:mod:`~.stamps.cutout_index`): the
+    nearest within ``ingest.cutouts.match_radius_arcsec`` of the object.
+
     Returns
     -------
-    pandas.DataFrame
-        The selection with ``cutout_file``, ``cutout_row``, ``cutout_origin``, ``shard``
-        and ``offset`` (-1 for objects without a cutout, whose ``cutout_error`` says why).
+    plan : pandas.DataFrame
+        The selection with ``cutout_file``, ``cutout_row``, ``cutout_sep_arcsec``,
+        ``cutout_origin``, ``shard`` and ``offset`` (-1 for objects without a cutout, whose
+        ``cutout_error`` says why).
+    index_report : dict
+        Files indexed, how they were located, unlocated, ambiguous and unmatched ones.
     """
     cfg = IngestConfig.from_params(params)
     index = CutoutIndex.from_partitions(raw_cutouts, cfg.cutouts.parquet_npz_column)
-    if index.duplicates:
-        logger.warning("%d cutouts exist twice; the first is used", len(index.duplicates))
     plan = selection.reset_index(drop=True)
-    located = index.locate(plan["ra"].to_numpy(), plan["dec"].to_numpy())
+    located, index_report = index.locate(
+        plan["ra"].to_numpy(), plan["dec"].to_numpy(), cfg.cutouts.match_radius_arcsec
+    )
+    index_report["ambiguous_examples"] = (
+        plan["object_id"].to_numpy()[index_report["ambiguous_examples"]].tolist()
+    )
+    for what in ("unlocated", "ambiguous", "unmatched_files"):
+        if index_report[what]:
+            logger.warning(
+                "cutouts: %d %s (e.g. %s)",
+                index_report[what],
+                what.replace("_", " "),
+                index_report[f"{what.replace('_files', '')}_examples"][:3],
+            )
     plan = pd.concat([plan, located], axis=1)
     plan["cutout_origin"] = np.where(
         plan["cutout_file"] == "", "", np.where(plan["cutout_row"] >= 0, "table", "file")
@@ -137,7 +225,7 @@ def plan_cutouts(
         )
     plan["shard"], plan["offset"] = assign_shards(found, cfg.cutouts.shard_size)
     logger.info("cutouts: %d found, %d missing", found.sum(), (~found).sum())
-    return plan
+    return plan, index_report
 
 
 def _plan_bricks(plan: pd.DataFrame) -> pd.DataFrame:
@@ -190,6 +278,7 @@ def read_cutouts(
         c.cutouts.parquet_npz_column,
         c.cutouts.n_workers,
         c.cutouts.staging_dir,
+        c.cutouts.checks,
     )
     for name, stamps, log in shards:
         yield {name: stamps}, {name: log}
@@ -202,6 +291,7 @@ def assemble_objects(
     selection_quarantine: pd.DataFrame,
     positives_report: dict[str, Any],
     selection_report: dict[str, Any],
+    cutout_index: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """The object table (one row per object, provenance included), quarantine and report.
 
@@ -245,6 +335,7 @@ def assemble_objects(
             str(k): int(v)
             for k, v in objects.loc[objects["label"] == 1, "tier"].value_counts().items()
         },
+        "cutout_index": cutout_index,
         "cutouts": {
             "per_origin": Counter(objects["cutout_origin"].replace("", "none")),
             "per_reader": Counter(objects["reader"].replace("", "none")),

@@ -4,6 +4,7 @@ from kedro.pipeline import Node, Pipeline
 
 from stronglens_calibration.pipelines.ingest.nodes import (
     assemble_objects,
+    check_sweep_files,
     plan_cutouts,
     read_cutouts,
     select_positives,
@@ -22,15 +23,27 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 name="select_positives_node",
             ),
             Node(
+                check_sweep_files,
+                ["negative_pool", "params:ingest"],
+                "ingest_sweep_files",
+                name="check_sweep_files_node",
+            ),
+            Node(
                 select_sample,
-                ["ingest_positives", "negative_pool", "lens_candidates", "params:ingest"],
+                [
+                    "ingest_positives",
+                    "negative_pool",
+                    "ingest_sweep_files",
+                    "lens_candidates",
+                    "params:ingest",
+                ],
                 ["ingest_selection", "ingest_selection_quarantine", "ingest_selection_counts"],
                 name="select_sample_node",
             ),
             Node(
                 plan_cutouts,
                 ["ingest_selection", "raw_cutouts", "params:ingest"],
-                "ingest_plan",
+                ["ingest_plan", "ingest_cutout_index"],
                 name="plan_cutouts_node",
             ),
             Node(
@@ -48,6 +61,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "ingest_selection_quarantine",
                     "ingest_positives_counts",
                     "ingest_selection_counts",
+                    "ingest_cutout_index",
                 ],
                 ["objects_ingested", "ingest_quarantine", "ingest_report"],
                 name="assemble_objects_node",

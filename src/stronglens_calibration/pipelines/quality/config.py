@@ -20,6 +20,9 @@ class QualityConfig:
     batch_size: int
     n_workers: int
     engine: str
+    coverage_core_radius_px: float = 5.0
+    min_zero_run_px: int = 3
+    max_no_coverage_fraction: float = 0.25
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> QualityConfig:
@@ -31,4 +34,7 @@ class QualityConfig:
             batch_size=p.integer("batch_size", low=1),
             n_workers=p.integer("n_workers", low=1),
             engine=p.choice("engine", ["pandas", "spark"]),
+            coverage_core_radius_px=p.section("no_coverage").positive("core_radius_px"),
+            min_zero_run_px=p.section("no_coverage").integer("min_run_px", low=1),
+            max_no_coverage_fraction=p.section("no_coverage").fraction("max_fraction"),
         )

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stronglens_calibration import BANDS
 from stronglens_calibration.engines import get_engine
 from stronglens_calibration.pipelines.quality.config import QualityConfig
 from stronglens_calibration.schema import quarantine_table
@@ -44,6 +45,7 @@ def measure_stamps(
         cfg.annulus_px,
         cfg.batch_size,
         cfg.n_workers,
+        (cfg.coverage_core_radius_px, cfg.min_zero_run_px),
     )
     elapsed = time.perf_counter() - start
     logger.info(
@@ -60,6 +62,7 @@ def flag_objects(
     objects: pd.DataFrame,
     statistics: pd.DataFrame,
     ingest_quarantine: pd.DataFrame,
+    params: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """``cutout_ok`` and ``quality_flags`` for every object; quarantine and report.
 
@@ -74,7 +77,8 @@ def flag_objects(
         ``rows_in``, ``ok``, ``quarantined``, counts per reason, per class and per tier.
     """
     qc = objects.merge(statistics, on="object_id", how="left", validate="one_to_one")
-    qc["quality_flags"] = quality_flags(qc).to_numpy()
+    cfg = QualityConfig.from_params(params)
+    qc["quality_flags"] = quality_flags(qc, cfg.max_no_coverage_fraction).to_numpy()
     qc["cutout_ok"] = (qc["quality_flags"] == "").to_numpy()
     bad = qc[~qc["cutout_ok"]]
     rejected = pd.DataFrame(
@@ -111,6 +115,11 @@ def flag_objects(
             }
             for label in (0, 1)
         },
+        "partial_no_coverage_kept": int(
+            (qc["cutout_ok"] & (qc[[f"zero_frac_{b}" for b in BANDS]].max(axis=1) > 0)).sum()
+        )
+        if f"zero_frac_{BANDS[0]}" in qc
+        else 0,
         "per_tier_ok": {
             str(t): int(n)
             for t, n in qc.loc[qc["cutout_ok"] & (qc["label"] == 1), "tier"].value_counts().items()

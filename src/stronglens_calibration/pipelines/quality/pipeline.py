@@ -17,7 +17,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 flag_objects,
-                ["objects_ingested", "stamp_statistics", "ingest_quarantine"],
+                ["objects_ingested", "stamp_statistics", "ingest_quarantine", "params:quality"],
                 ["objects_qc", "quarantine", "quality_report"],
                 name="flag_objects_node",
             ),
