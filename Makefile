@@ -23,6 +23,7 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/kedro run --pipelines mock_survey
 	$(BIN)/kedro run
+	$(BIN)/kedro run --pipelines scan
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

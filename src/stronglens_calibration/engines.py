@@ -146,6 +146,31 @@ class PandasEngine:
             {"healpix": pixels, "split": assign_splits(pixels, nside, seed, fractions)}
         )
 
+    def score_shards(
+        self,
+        shards: list[tuple[str, pd.DataFrame]],
+        artifact: Mapping[str, Any],
+        calibration: Mapping[str, Any],
+        settings: Any,
+        raw_cutouts: Mapping[str, Callable[[], bytes]],
+        bricks: Callable[[str, str], Any] | None,
+        cfg: Any,
+    ) -> Iterator[tuple[str, pd.DataFrame]]:
+        """Score scan shards in this process, one at a time (CUDA when there is one)."""
+        from stronglens_calibration.models.artifact import from_artifact
+        from stronglens_calibration.models.training import select_device
+        from stronglens_calibration.scan.scoring import score_shard
+        from stronglens_calibration.stamps.shard_reader import CutoutSources
+
+        model, pre = from_artifact(artifact)
+        device = select_device(cfg.device)
+        sources = CutoutSources(dict(raw_cutouts), "npz", cfg.checks)
+        for name, plan in shards:
+            yield (
+                name,
+                score_shard(plan, sources, bricks, model, pre, calibration, settings, device),
+            )
+
 
 class SparkEngine:
     """Tasks of the active SparkSession (``kedro run --env spark`` starts one)."""
@@ -245,6 +270,30 @@ class SparkEngine:
         from stronglens_calibration.spark.split import assign_splits_spark
 
         return assign_splits_spark(positions, nside, seed, fractions, self._session())
+
+    def score_shards(
+        self,
+        shards: list[tuple[str, pd.DataFrame]],
+        artifact: Mapping[str, Any],
+        calibration: Mapping[str, Any],
+        settings: Any,
+        raw_cutouts: Mapping[str, Callable[[], bytes]],
+        bricks: Callable[[str, str], Any] | None,
+        cfg: Any,
+    ) -> Iterator[tuple[str, pd.DataFrame]]:
+        """One task per shard on the executors (CPU), weights shipped once."""
+        from stronglens_calibration.spark.scan import score_shards_spark
+
+        yield from score_shards_spark(
+            shards,
+            artifact,
+            calibration,
+            settings,
+            raw_cutouts,
+            bricks,
+            cfg.checks,
+            self._session(),
+        )
 
 
 #: Engines by name (the ``engine`` setting).

@@ -4,6 +4,7 @@ from stronglens_calibration.datasets.binary_file import BinaryFileDataset
 from stronglens_calibration.datasets.brick_images import BrickImagesDataset
 from stronglens_calibration.datasets.fits_table import FITSTableDataset
 from stronglens_calibration.datasets.npy_file import NpyDataset
+from stronglens_calibration.datasets.resumable_partitions import ResumablePartitionedDataset
 from stronglens_calibration.datasets.streamed_partitions import StreamedPartitionedDataset
 from stronglens_calibration.datasets.torch_model import TorchArtifactDataset
 
@@ -12,6 +13,7 @@ __all__ = [
     "BinaryFileDataset",
     "FITSTableDataset",
     "NpyDataset",
+    "ResumablePartitionedDataset",
     "StreamedPartitionedDataset",
     "TorchArtifactDataset",
 ]

@@ -102,6 +102,19 @@ class ShortcutConfig:
 
 
 @dataclass(frozen=True)
+class ScanRegionConfig:
+    """A region for the ``scan`` pipeline: ordinary galaxies with lenses hidden among
+    them at ``lens_rate`` (their truth only in ``mock_truth``), in a box of RA and Dec
+    (deg)."""
+
+    enabled: bool
+    n_galaxies: int
+    lens_rate: float
+    ra_deg: Interval
+    dec_deg: Interval
+
+
+@dataclass(frozen=True)
 class MockSurveyConfig:
     """All parameters of the mock survey, validated. Build with :meth:`from_params`."""
 
@@ -133,6 +146,7 @@ class MockSurveyConfig:
     defects: DefectConfig
     shortcut: ShortcutConfig
     example_grid: dict[str, float]
+    scan_region: ScanRegionConfig
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> MockSurveyConfig:
@@ -280,6 +294,13 @@ class MockSurveyConfig:
             parquet_rows_per_table=fo.integer("parquet_rows_per_table", low=1),
             defects=defects,
             shortcut=shortcut,
+            scan_region=ScanRegionConfig(
+                enabled=p.section("scan_region").boolean("enabled"),
+                n_galaxies=p.section("scan_region").integer("n_galaxies", low=1),
+                lens_rate=p.section("scan_region").fraction("lens_rate"),
+                ra_deg=p.section("scan_region").interval("ra_deg", low=0, high=360),
+                dec_deg=p.section("scan_region").interval("dec_deg", low=-90, high=90),
+            ),
             example_grid={
                 "n_per_class": eg.integer("n_per_class", low=1),
                 "lupton_q": eg.positive("lupton_q"),

@@ -107,7 +107,9 @@ def _tractor_shape(
     return tractor_type, sersic, r_eff, e * np.cos(2 * phi), e * np.sin(2 * phi), flux
 
 
-def sweep_tables(truth: pd.DataFrame, cfg: MockSurveyConfig) -> dict[str, pd.DataFrame]:
+def sweep_tables(
+    truth: pd.DataFrame, cfg: MockSurveyConfig, duplicate_rows: bool = True
+) -> dict[str, pd.DataFrame]:
     """DR10 sweep-format tables (Tractor columns) of every mock object, one per sweep file.
 
     Every object is there, lenses included (real lens galaxies are in the sweeps too);
@@ -168,7 +170,7 @@ def sweep_tables(truth: pd.DataFrame, cfg: MockSurveyConfig) -> dict[str, pd.Dat
     cols["SERSIC"] = sersic.astype(np.float32)
     table = pd.DataFrame(cols)
     table["OBJID"] = table.groupby("BRICKNAME").cumcount().astype(np.int32)
-    n_dup = cfg.defects.duplicated_catalogue_rows
+    n_dup = cfg.defects.duplicated_catalogue_rows if duplicate_rows else 0
     if n_dup:
         galaxies = np.flatnonzero(truth["kind"].to_numpy() == "galaxy")
         dup = rng.choice(galaxies, min(n_dup, len(galaxies)), replace=False)

@@ -74,69 +74,12 @@ def _positions_near_positives(
     return np.concatenate(ras)[:n], np.concatenate(decs)[:n]
 
 
-def draw_population(lenscat: pd.DataFrame, cfg: MockSurveyConfig) -> pd.DataFrame:
-    """Draw every object of the mock survey.
-
-    Parameters
-    ----------
-    lenscat : pandas.DataFrame
-        The whole lenscat catalogue; positives are drawn from its DESI candidates and
-        negatives keep away from all of its entries.
-    cfg : MockSurveyConfig
-        Validated parameters.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per object (``kind`` = ``lens``, ``galaxy`` or ``star``), with positions
-        (deg), light (AB mag, arcsec, radians), mass, PSF FWHM (arcsec), photometric
-        bookkeeping, file format and defect. Deterministic for ``cfg.seed``.
-    """
-    rng = np.random.default_rng(cfg.seed)
-    cands = select_candidates(lenscat, cfg.ref_patterns, cfg.name_patterns)
-    cands = cands.drop_duplicates(subset="name").reset_index(drop=True)
-    if len(cfg.tier_of_grading) != 2:
-        raise ValueError(
-            "parameter 'mock_survey.tiers' must name two gradings (the first drawn with "
-            f"'tier_a_fraction'), got {cfg.tier_of_grading}"
-        )
-    grading_a, grading_b = cfg.tier_of_grading
-    confident = cands[cands["grading"] == grading_a]
-    probable = cands[cands["grading"] == grading_b]
-    n_a = round(cfg.n_positives * cfg.tier_a_fraction)
-    n_b = cfg.n_positives - n_a
-    if n_a > len(confident) or n_b > len(probable):
-        raise ValueError(
-            f"parameter 'mock_survey.n_positives'={cfg.n_positives} with tier_a_fraction="
-            f"{cfg.tier_a_fraction} needs {n_a} {grading_a} and {n_b} {grading_b} candidates; "
-            f"lenscat has {len(confident)} and {len(probable)}"
-        )
-    pick_a = confident.iloc[np.sort(rng.choice(len(confident), n_a, replace=False))]
-    pick_b = probable.iloc[np.sort(rng.choice(len(probable), n_b, replace=False))]
-    pos = pd.concat([pick_a, pick_b], ignore_index=True)
-    pos_ra, pos_dec = pos["RA [deg]"].to_numpy(float), pos["DEC [deg]"].to_numpy(float)
-
-    n_gal = round(cfg.n_positives * cfg.negatives_per_positive)
-    n_star = round(n_gal * cfg.star_rows_fraction)
-    neg_ra, neg_dec = _positions_near_positives(rng, n_gal + n_star, pos_ra, pos_dec, lenscat, cfg)
-
-    n_pos = len(pos)
-    n = n_pos + n_gal + n_star
-    kind = np.array(["lens"] * n_pos + ["galaxy"] * n_gal + ["star"] * n_star)
-    table = pd.DataFrame(
-        {
-            "kind": kind,
-            "lenscat_name": np.concatenate(
-                [pos["name"].astype(str).to_numpy(), [""] * (n - n_pos)]
-            ),
-            "tier": np.concatenate(
-                [pos["grading"].map(cfg.tier_of_grading).to_numpy(), [""] * (n - n_pos)]
-            ).astype(str),
-            "ra": np.concatenate([pos_ra, neg_ra]),
-            "dec": np.concatenate([pos_dec, neg_dec]),
-        }
-    )
-
+def _draw_attributes(table: pd.DataFrame, rng: np.random.Generator, cfg: MockSurveyConfig) -> None:
+    """Light, mass, PSF, depth, clutter, file format and defect of every row of ``table``
+    (``kind``: lens, galaxy or star), drawn in place in a fixed order."""
+    n = len(table)
+    kind = table["kind"].to_numpy()
+    n_gal = int((kind == "galaxy").sum())
     g = cfg.lens_galaxy
     table["mag_r"] = _uniform(rng, g.mag_r, n)
     table["g_minus_r"] = _uniform(rng, g.g_minus_r, n)
@@ -231,6 +174,127 @@ def draw_population(lenscat: pd.DataFrame, cfg: MockSurveyConfig) -> pd.DataFram
     defect[order[n_nan : n_nan + n_missing]] = "missing_band"
     defect[order[n_nan + n_missing : n_nan + n_missing + n_trunc]] = "truncated"
     table["defect"] = defect.astype(str)
+
+
+def draw_scan_region(
+    lenscat: pd.DataFrame, cfg: MockSurveyConfig, first_render_index: int
+) -> pd.DataFrame:
+    """The scan region's objects: ordinary galaxies (and confusers) uniform on the sky in
+    the region's box, away from every lenscat entry, with ``round(lens_rate x n)`` (at
+    least one) of them lenses that no catalogue lists.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The population table's columns, ``region`` ``"scan"``, cutout-service FITS files.
+    """
+    sr = cfg.scan_region
+    rng = np.random.default_rng([cfg.seed, 31])
+    n = sr.n_galaxies
+    n_lens = max(1, round(sr.lens_rate * n)) if sr.lens_rate > 0 else 0
+    sin_lo, sin_hi = np.sin(np.deg2rad(sr.dec_deg[0])), np.sin(np.deg2rad(sr.dec_deg[1]))
+    ras, decs, have = [], [], 0
+    for _ in range(100):
+        m = 2 * (n - have) + 64
+        ra = rng.uniform(sr.ra_deg[0], sr.ra_deg[1], m)
+        dec = np.rad2deg(np.arcsin(rng.uniform(sin_lo, sin_hi, m)))
+        ok = ~within_radius(
+            ra,
+            dec,
+            lenscat["RA [deg]"].to_numpy(float),
+            lenscat["DEC [deg]"].to_numpy(float),
+            cfg.sky.min_separation_from_lenscat_arcsec,
+        )
+        ras.append(ra[ok])
+        decs.append(dec[ok])
+        have += int(ok.sum())
+        if have >= n:
+            break
+    kind = np.array(["galaxy"] * n, dtype=object)
+    kind[rng.choice(n, n_lens, replace=False)] = "lens"
+    table = pd.DataFrame(
+        {
+            "kind": kind.astype(str),
+            "lenscat_name": "",
+            "tier": "",
+            "ra": np.concatenate(ras)[:n],
+            "dec": np.concatenate(decs)[:n],
+        }
+    )
+    _draw_attributes(table, rng, cfg)
+    table["file_format"] = "fits"  # what the cutout service returns
+    table["render_index"] = np.arange(first_render_index, first_render_index + n, dtype=np.int64)
+    table["region"] = "scan"
+    logger.info("mock scan region: %d galaxies, %d of them lenses (hidden)", n, n_lens)
+    return table
+
+
+def draw_population(lenscat: pd.DataFrame, cfg: MockSurveyConfig) -> pd.DataFrame:
+    """Draw every object of the mock survey.
+
+    Parameters
+    ----------
+    lenscat : pandas.DataFrame
+        The whole lenscat catalogue; positives are drawn from its DESI candidates and
+        negatives keep away from all of its entries.
+    cfg : MockSurveyConfig
+        Validated parameters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per object (``kind`` = ``lens``, ``galaxy`` or ``star``), with positions
+        (deg), light (AB mag, arcsec, radians), mass, PSF FWHM (arcsec), photometric
+        bookkeeping, file format and defect. Deterministic for ``cfg.seed``.
+    """
+    rng = np.random.default_rng(cfg.seed)
+    cands = select_candidates(lenscat, cfg.ref_patterns, cfg.name_patterns)
+    cands = cands.drop_duplicates(subset="name").reset_index(drop=True)
+    if len(cfg.tier_of_grading) != 2:
+        raise ValueError(
+            "parameter 'mock_survey.tiers' must name two gradings (the first drawn with "
+            f"'tier_a_fraction'), got {cfg.tier_of_grading}"
+        )
+    grading_a, grading_b = cfg.tier_of_grading
+    confident = cands[cands["grading"] == grading_a]
+    probable = cands[cands["grading"] == grading_b]
+    n_a = round(cfg.n_positives * cfg.tier_a_fraction)
+    n_b = cfg.n_positives - n_a
+    if n_a > len(confident) or n_b > len(probable):
+        raise ValueError(
+            f"parameter 'mock_survey.n_positives'={cfg.n_positives} with tier_a_fraction="
+            f"{cfg.tier_a_fraction} needs {n_a} {grading_a} and {n_b} {grading_b} candidates; "
+            f"lenscat has {len(confident)} and {len(probable)}"
+        )
+    pick_a = confident.iloc[np.sort(rng.choice(len(confident), n_a, replace=False))]
+    pick_b = probable.iloc[np.sort(rng.choice(len(probable), n_b, replace=False))]
+    pos = pd.concat([pick_a, pick_b], ignore_index=True)
+    pos_ra, pos_dec = pos["RA [deg]"].to_numpy(float), pos["DEC [deg]"].to_numpy(float)
+
+    n_gal = round(cfg.n_positives * cfg.negatives_per_positive)
+    n_star = round(n_gal * cfg.star_rows_fraction)
+    neg_ra, neg_dec = _positions_near_positives(rng, n_gal + n_star, pos_ra, pos_dec, lenscat, cfg)
+
+    n_pos = len(pos)
+    n = n_pos + n_gal + n_star
+    kind = np.array(["lens"] * n_pos + ["galaxy"] * n_gal + ["star"] * n_star)
+    table = pd.DataFrame(
+        {
+            "kind": kind,
+            "lenscat_name": np.concatenate(
+                [pos["name"].astype(str).to_numpy(), [""] * (n - n_pos)]
+            ),
+            "tier": np.concatenate(
+                [pos["grading"].map(cfg.tier_of_grading).to_numpy(), [""] * (n - n_pos)]
+            ).astype(str),
+            "ra": np.concatenate([pos_ra, neg_ra]),
+            "dec": np.concatenate([pos_dec, neg_dec]),
+        }
+    )
+
+    _draw_attributes(table, rng, cfg)
+    n_conf = int((table["confuser"] != "").sum())
+    n_a = int((table["tier"] == cfg.tier_of_grading[grading_a]).sum())
     table["render_index"] = np.arange(n, dtype=np.int64)
     logger.info(
         "mock population: %d lenses (%d tier A), %d galaxies (%d confusers), %d stars",

@@ -18,7 +18,7 @@ from stronglens_calibration.mock.files import (
     lenscat_with_duplicates,
     sweep_tables,
 )
-from stronglens_calibration.mock.population import draw_population
+from stronglens_calibration.mock.population import draw_population, draw_scan_region
 
 logger = logging.getLogger(__name__)
 
@@ -51,19 +51,33 @@ def draw_mock_population(lenscat: pd.DataFrame, params: dict[str, Any]) -> pd.Da
     pandas.DataFrame
         The population table (``mock_truth``); only tests and benchmarks read it.
     """
-    return draw_population(lenscat, MockSurveyConfig.from_params(params))
+    cfg = MockSurveyConfig.from_params(params)
+    truth = draw_population(lenscat, cfg).assign(region="train")
+    if cfg.scan_region.enabled:
+        scan = draw_scan_region(lenscat, cfg, first_render_index=len(truth))
+        truth = pd.concat([truth, scan], ignore_index=True)
+    return truth
+
+
+def _region(truth: pd.DataFrame, region: str) -> pd.DataFrame:
+    """The rows of one region (the training sample ``train`` or the ``scan`` region)."""
+    if "region" not in truth:
+        return truth if region == "train" else truth.iloc[:0]
+    return truth[truth["region"] == region].reset_index(drop=True)
 
 
 def write_lenscat_catalogue(
     lenscat: pd.DataFrame, truth: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
     """The lenscat CSV the ingest pipeline reads, with duplicated rows as real files have."""
-    return lenscat_with_duplicates(lenscat, truth, MockSurveyConfig.from_params(params))
+    return lenscat_with_duplicates(
+        lenscat, _region(truth, "train"), MockSurveyConfig.from_params(params)
+    )
 
 
 def write_sweep_catalogues(truth: pd.DataFrame, params: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """DR10 sweep-format catalogues, one partition per 10 x 5 deg sweep file."""
-    tables = sweep_tables(truth, MockSurveyConfig.from_params(params))
+    tables = sweep_tables(_region(truth, "train"), MockSurveyConfig.from_params(params))
     logger.info("%d sweep files, %d rows", len(tables), sum(len(t) for t in tables.values()))
     return tables
 
@@ -71,8 +85,25 @@ def write_sweep_catalogues(truth: pd.DataFrame, params: dict[str, Any]) -> dict[
 def render_cutouts(truth: pd.DataFrame, params: dict[str, Any]) -> dict[str, Callable[[], bytes]]:
     """Cutout files (FITS and legacy NPZ), rendered lazily and in parallel while Kedro saves."""
     cfg = MockSurveyConfig.from_params(params)
-    records = truth[truth["file_format"] != ""].to_dict("records")
+    train = _region(truth, "train")
+    records = train[train["file_format"] != ""].to_dict("records")
     return lazy_cutout_files(records, cfg)
+
+
+def write_scan_sweeps(truth: pd.DataFrame, params: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The scan region's sweep files (its galaxies and hidden lenses alike)."""
+    scan = _region(truth, "scan")
+    if scan.empty:
+        return {}
+    return sweep_tables(scan, MockSurveyConfig.from_params(params), duplicate_rows=False)
+
+
+def render_scan_cutouts(
+    truth: pd.DataFrame, params: dict[str, Any]
+) -> dict[str, Callable[[], bytes]]:
+    """The scan region's cutout-service files, rendered lazily and in parallel."""
+    scan = _region(truth, "scan")
+    return lazy_cutout_files(scan.to_dict("records"), MockSurveyConfig.from_params(params))
 
 
 def plot_mock_examples(
@@ -81,4 +112,6 @@ def plot_mock_examples(
     """Example lenses, confusers and galaxies (:func:`~.mock.plots.mock_examples_figure`)."""
     from stronglens_calibration.mock.plots import mock_examples_figure
 
-    return mock_examples_figure(truth, cutouts, MockSurveyConfig.from_params(params))
+    return mock_examples_figure(
+        _region(truth, "train"), cutouts, MockSurveyConfig.from_params(params)
+    )

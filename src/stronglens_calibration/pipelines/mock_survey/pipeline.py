@@ -7,7 +7,9 @@ from stronglens_calibration.pipelines.mock_survey.nodes import (
     plot_mock_examples,
     read_lenscat_package_catalogue,
     render_cutouts,
+    render_scan_cutouts,
     write_lenscat_catalogue,
+    write_scan_sweeps,
     write_sweep_catalogues,
 )
 
@@ -45,6 +47,18 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 ["mock_truth", "params:mock_survey"],
                 "raw_cutouts",
                 name="render_cutouts_node",
+            ),
+            Node(
+                write_scan_sweeps,
+                ["mock_truth", "params:mock_survey"],
+                "scan_sweeps",
+                name="write_scan_sweeps_node",
+            ),
+            Node(
+                render_scan_cutouts,
+                ["mock_truth", "params:mock_survey"],
+                "scan_cutouts",
+                name="render_scan_cutouts_node",
             ),
             Node(
                 plot_mock_examples,
