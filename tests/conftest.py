@@ -62,6 +62,7 @@ def run_pipelines(names: list[str], data_root: Path, parameters: dict[str, Any])
         ingest,
         mock_survey,
         quality,
+        scan,
         shortcut_gates,
         split,
         train,
@@ -75,6 +76,7 @@ def run_pipelines(names: list[str], data_root: Path, parameters: dict[str, Any])
         "shortcut_gates": shortcut_gates,
         "train": train,
         "evaluate": evaluate,
+        "scan": scan,
     }
     for name in names:
         SequentialRunner().run(
@@ -165,3 +167,20 @@ def run_slice(pipeline, inputs: dict[str, Any], outputs: list[str]) -> dict[str,
         catalog[name] = Kept(copy_mode="assign")
     SequentialRunner().run(pipeline, catalog)
     return {name: catalog.load(name) for name in outputs}
+
+
+@pytest.fixture(scope="module")
+def spark():
+    import shutil as sh
+
+    if sh.which("java") is None:
+        pytest.skip("Spark needs a Java runtime (17+) on PATH")
+    import yaml
+
+    from stronglens_calibration.spark.session import start_session
+
+    # the session `kedro run --env spark` starts (local[2])
+    session = start_session(yaml.safe_load((PROJECT_ROOT / "conf/spark/spark.yml").read_text()))
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -24,6 +24,7 @@ REPORTS = {
     "split_report",
     "model_gate_report",
     "evaluation_report",
+    "scan_report",
 }
 
 

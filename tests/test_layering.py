@@ -30,6 +30,7 @@ LIBRARIES = (
     "stats",
     "engines",
     "synthetic",
+    "scan",
 )
 
 _PROBE = """

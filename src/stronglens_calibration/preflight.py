@@ -57,9 +57,10 @@ def check_inputs(names: list[str], catalog: Any) -> int:
     for name in names:
         if name.startswith("params:") or name == "parameters":
             continue
-        location = dataset_location(catalog.get(name))
-        if location is None:
-            continue
+        dataset = catalog.get(name)
+        location = dataset_location(dataset)
+        if location is None or getattr(dataset, "absent_is_empty", False):
+            continue  # not file-backed, or work that may not have started yet
         fs, path = location.fs, location.path
         try:
             fs.info(path)

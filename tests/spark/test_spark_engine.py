@@ -15,24 +15,6 @@ from tests.conftest import copy_project, kedro_cli, run_pipelines
 from tests.pipelines.ingest.test_bricks_ingest import check_bricks_against_files
 
 
-@pytest.fixture(scope="module")
-def spark():
-    import shutil as sh
-
-    if sh.which("java") is None:
-        pytest.skip("Spark needs a Java runtime (17+) on PATH")
-    import yaml
-
-    from stronglens_calibration.spark.session import start_session
-    from tests.conftest import PROJECT_ROOT
-
-    # the session `kedro run --env spark` starts (local[2])
-    session = start_session(yaml.safe_load((PROJECT_ROOT / "conf/spark/spark.yml").read_text()))
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
 def _sorted(path) -> pd.DataFrame:
     return pd.read_parquet(path).sort_values("object_id").reset_index(drop=True)
 

@@ -20,6 +20,9 @@ class ResumablePartitionedDataset(PartitionedDataset):
     ``load()`` of a folder without partitions is ``{}`` (a scan not started yet).
     """
 
+    #: The pre-flight check accepts a missing folder: nothing has been scored yet.
+    absent_is_empty = True
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs["overwrite"] = False
         super().__init__(**kwargs)

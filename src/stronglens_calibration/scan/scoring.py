@@ -103,10 +103,7 @@ def shard_logits(
     flags : numpy.ndarray
         ``(n,)`` strings: ``""``, or the ingest or quality reason for no score.
     """
-    from stronglens_calibration.models.inference import score_stamps
-    from stronglens_calibration.stamps.quality import quality_flags
     from stronglens_calibration.stamps.shard_reader import read_shard
-    from stronglens_calibration.stamps.statistics import stamp_statistics
 
     rows = rows.reset_index(drop=True)
     n = len(rows)
@@ -117,35 +114,68 @@ def shard_logits(
     have = np.flatnonzero(flags == "")
     if have.size:
         stamps, infos = read_shard(rows.iloc[have], sources, bricks, settings.stamp_size)
-        stats = pd.DataFrame(
-            stamp_statistics(
-                stamps,
-                settings.core_radius_px,
-                settings.annulus_px,
-                settings.coverage_core_radius_px,
-                settings.min_zero_run_px,
-            )
+        errors = np.array([i["cutout_error"] for i in infos], dtype=object)
+        logits[have], flags[have] = logits_of_stamps(
+            stamps, errors, model, preprocessing, settings, device
         )
-        stats["cutout_error"] = [i["cutout_error"] for i in infos]
-        stats["shard"] = 0
-        reasons = quality_flags(stats, settings.max_no_coverage_fraction).to_numpy(object)
-        flags[have] = reasons
-        ok = np.flatnonzero(reasons == "")
-        if ok.size:
-            median = stats[[f"annulus_median_{b}" for b in BANDS]].to_numpy(np.float32)[ok]
-            mad = stats[[f"annulus_mad_{b}" for b in BANDS]].to_numpy(np.float32)[ok]
-            usable = stamps[ok]
-            scored, _ = score_stamps(
-                model,
-                ok.size,
-                lambda sl: preprocessing(usable[sl], median[sl], mad[sl]),
-                settings.batch_size,
-                device,
-                "scanning",
-            )
-            logits[have[ok]] = scored
-            flags[have[ok][~np.isfinite(scored)]] = "not finite after preprocessing"
     return logits, flags.astype(str)
+
+
+def logits_of_stamps(
+    stamps: np.ndarray,
+    read_errors: np.ndarray,
+    model: Any,
+    preprocessing: Any,
+    settings: ScoringSettings,
+    device: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Quality rules, preprocessing and the network on stamps already read.
+
+    Parameters
+    ----------
+    stamps : numpy.ndarray
+        float32 ``(n, 3, H, W)``, g, r, z, nanomaggies per pixel.
+    read_errors : numpy.ndarray
+        ``(n,)`` reasons from reading (``""`` when read).
+
+    Returns
+    -------
+    logits, flags : numpy.ndarray
+        As :func:`shard_logits`.
+    """
+    from stronglens_calibration.models.inference import score_stamps
+    from stronglens_calibration.stamps.quality import quality_flags
+    from stronglens_calibration.stamps.statistics import stamp_statistics
+
+    stats = pd.DataFrame(
+        stamp_statistics(
+            stamps,
+            settings.core_radius_px,
+            settings.annulus_px,
+            settings.coverage_core_radius_px,
+            settings.min_zero_run_px,
+        )
+    )
+    stats["cutout_error"] = read_errors
+    stats["shard"] = 0
+    flags = np.array(quality_flags(stats, settings.max_no_coverage_fraction), dtype=object)
+    logits = np.full(len(stamps), np.nan)
+    ok = np.flatnonzero(flags == "")
+    if ok.size:
+        median = stats[[f"annulus_median_{b}" for b in BANDS]].to_numpy(np.float32)[ok]
+        mad = stats[[f"annulus_mad_{b}" for b in BANDS]].to_numpy(np.float32)[ok]
+        usable = stamps[ok]
+        scored, _ = score_stamps(
+            model,
+            ok.size,
+            lambda sl: preprocessing(usable[sl], median[sl], mad[sl]),
+            settings.batch_size,
+            device,
+            "scanning",
+        )
+        logits[ok] = scored
+        flags[ok[~np.isfinite(scored)]] = "not finite after preprocessing"
+    return logits, flags
 
 
 def with_probabilities(

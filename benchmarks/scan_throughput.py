@@ -1,0 +1,196 @@
+"""scan: objects per second end to end, against the bare forward pass, and peak memory.
+
+Run: ``.venv/bin/python benchmarks/scan_throughput.py [n_objects] [rss_objects]``
+(defaults 4096 and 200000; stores go to ``$BENCH_DIR`` or /tmp/stronglens-bench).
+Prints measured figures; asserts nothing.
+
+- from the stamp store: what scanning costs once stamps are on disk (read the shard,
+  quality statistics and rules, preprocessing, the network), per object;
+- from coadd bricks: the same with each stamp cut from a brick image (fpack, WCS);
+- the bare forward pass of the same network on preprocessed tensors already in memory.
+
+Targets: store / forward >= 0.8; peak RSS while scanning 200,000 objects under 1.5 GB,
+independent of the count (the objects point into a smaller store, read again and again,
+so the disk holds only that). Projections for 40 million galaxies use the store figure
+on this machine and, where CUDA is present, the forward pass on the GPU.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from stronglens_calibration.models.networks import build_model
+from stronglens_calibration.models.preprocessing import Preprocessing
+from stronglens_calibration.scan.scoring import ScoringSettings, logits_of_stamps
+from stronglens_calibration.stamps.reading import StampStore
+from stronglens_calibration.synthetic import synthetic_store
+
+BENCH = Path(os.environ.get("BENCH_DIR", "/tmp/stronglens-bench"))
+SETTINGS = ScoringSettings(101, 1.5, (32.0, 45.0), 5.0, 3, 0.25, 256, 1e-3)
+SHARD = 512
+STORE_OBJECTS = 8192
+SURVEY = 40_000_000
+
+
+def _model():
+    torch.manual_seed(0)
+    return build_model("compact_resnet").eval(), Preprocessing(clip=20.0, crop=48)
+
+
+def _store(root: Path, n: int):
+    objects, loaders = synthetic_store(
+        root, n, shard_size=SHARD, statistics=None, reuse=True, noise_sigma=(0.003,) * 3
+    )
+    return objects, loaders
+
+
+def scan_from_store(objects: pd.DataFrame, loaders: dict, n: int, model, pre, device) -> float:
+    """Objects per second: shard by shard, as the scan scores them."""
+    store = StampStore(loaders)
+    start = time.perf_counter()
+    done = 0
+    while done < n:
+        for shard in sorted(objects["shard"].unique()):
+            rows = objects[objects["shard"] == shard]
+            stamps = store.read(rows)
+            logits, _ = logits_of_stamps(
+                stamps, np.full(len(rows), "", dtype=object), model, pre, SETTINGS, device
+            )
+            done += len(rows)
+            if done >= n:
+                break
+    return done / (time.perf_counter() - start)
+
+
+def forward_only(n: int, model, device) -> float:
+    """Objects per second of the network alone on preprocessed tensors in memory."""
+    x = torch.randn(SETTINGS.batch_size, 3, 48, 48, device=device)
+    with torch.no_grad():
+        model.to(device)(x)  # warm up
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        done = 0
+        while done < n:
+            model(x)
+            done += len(x)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+    return done / (time.perf_counter() - start)
+
+
+def scan_from_bricks(n: int, model, pre, device) -> float:
+    """Objects per second with stamps cut from fpack brick images (one brick)."""
+    from astropy.io import fits
+    from astropy.wcs import WCS
+
+    from stronglens_calibration.scan.scoring import shard_logits
+    from stronglens_calibration.stamps.shard_reader import CutoutSources
+
+    size = 1200
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    wcs.wcs.crval = [150.0, 2.0]
+    wcs.wcs.crpix = [size / 2 + 0.5, size / 2 + 0.5]
+    wcs.wcs.cd = [[-0.262 / 3600, 0], [0, 0.262 / 3600]]
+    rng = np.random.default_rng(0)
+    images = {}
+    for band in "grz":
+        image = rng.normal(0, 0.003, (size, size)).astype(np.float32)
+        comp = fits.CompImageHDU(image, header=wcs.to_header(), compression_type="RICE_1")
+        buf = io.BytesIO()
+        fits.HDUList([fits.PrimaryHDU(), comp]).writeto(buf)
+        images[band] = buf.getvalue()
+    pix = rng.uniform(60, size - 60, (min(n, 1024), 2))
+    ra, dec = wcs.pixel_to_world_values(pix[:, 0], pix[:, 1])
+    rows = pd.DataFrame(
+        {
+            "ra": ra,
+            "dec": dec,
+            "cutout_file": "brick:1500p020",
+            "cutout_row": -1,
+            "cutout_origin": "brick",
+            "cutout_error": "",
+            "brickname": "1500p020",
+        }
+    )
+
+    def bricks(brick: str, band: str):
+        return io.BytesIO(images[band])
+
+    sources = CutoutSources({}, "npz")
+    start = time.perf_counter()
+    done = 0
+    while done < n:
+        shard_logits(rows, sources, bricks, model, pre, SETTINGS, device)
+        done += len(rows)
+    return done / (time.perf_counter() - start)
+
+
+def rss_child(n: int) -> None:
+    """Scan ``n`` objects (pointing into the benchmark store) and print the peak RSS."""
+    import resource
+
+    model, pre = _model()
+    objects, loaders = _store(BENCH / "scan-store", STORE_OBJECTS)
+    scan_from_store(objects, loaders, n, model, pre, torch.device("cpu"))
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    status = Path("/proc/self/status").read_text().splitlines()
+    hwm = next((int(s.split()[1]) for s in status if s.startswith("VmHWM")), peak_kib)
+    print(json.dumps({"n": n, "peak_rss_mib": hwm / 1024}))
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 4096
+    n_rss = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
+    torch.set_num_threads(os.cpu_count() or 1)
+    cpu = torch.device("cpu")
+    model, pre = _model()
+    objects, loaders = _store(BENCH / "scan-store", STORE_OBJECTS)
+    scan_from_store(objects, loaders, 512, model, pre, cpu)  # warm the page cache
+    store_rate = scan_from_store(objects, loaders, n, model, pre, cpu)
+    forward_rate = forward_only(n, model, cpu)
+    brick_rate = scan_from_bricks(min(n, 2048), model, pre, cpu)
+    print(f"scan from the stamp store: {store_rate:8.0f} objects/s")
+    print(f"scan from coadd bricks:    {brick_rate:8.0f} objects/s")
+    print(f"bare forward pass (CPU):   {forward_rate:8.0f} objects/s")
+    print(f"store / forward: {store_rate / forward_rate:.2f} (target >= 0.8)")
+    hours = SURVEY / store_rate / 3600
+    print(f"40 million galaxies on this machine ({os.cpu_count()} cores): {hours:.1f} h")
+    if torch.cuda.is_available():
+        gpu = forward_only(50 * SETTINGS.batch_size, model, torch.device("cuda"))
+        print(f"bare forward pass (GPU):   {gpu:8.0f} objects/s")
+        print(
+            f"40 million galaxies, network on one GPU: {SURVEY / gpu / 3600:.2f} h "
+            "(the stamps must then be read and prepared at that rate too)"
+        )
+    else:
+        print("no CUDA device here: the one-GPU projection needs the forward pass measured on one")
+    rss = []
+    for count in (n_rss // 10, n_rss):
+        out = subprocess.run(
+            [sys.executable, __file__, "--rss", str(count)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rss.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for r in rss:
+        print(f"peak RSS scanning {r['n']:>7} objects: {r['peak_rss_mib']:.0f} MiB (target < 1536)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--rss":
+        rss_child(int(sys.argv[2]))
+    else:
+        main()
