@@ -43,6 +43,7 @@ benchmarks: install
 	$(BIN)/python benchmarks/ingest_limit.py
 	$(BIN)/python benchmarks/gates_vs_quality.py
 	$(BIN)/python benchmarks/train_throughput.py
+	$(BIN)/python benchmarks/scan_throughput.py
 
 clean-data:
 	find data -mindepth 2 ! -name .gitkeep -delete

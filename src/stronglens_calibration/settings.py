@@ -1,12 +1,19 @@
 """Project settings (https://docs.kedro.org/en/stable/kedro_project_setup/settings.html)."""
 
 from stronglens_calibration.config_loader import ProjectConfigLoader
+from stronglens_calibration.parameter_check import ParameterCheckHook
 from stronglens_calibration.preflight import PreflightHook
 from stronglens_calibration.spark.hooks import SparkHook
 from stronglens_calibration.tracking.artifacts import MlflowArtifactsHook
 from stronglens_calibration.tracking.hooks import MlflowTagsHook
 
-HOOKS = (SparkHook(), PreflightHook(), MlflowTagsHook(), MlflowArtifactsHook())
+HOOKS = (
+    SparkHook(),
+    PreflightHook(),
+    ParameterCheckHook(),
+    MlflowTagsHook(),
+    MlflowArtifactsHook(),
+)
 
 CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -199,3 +199,34 @@ def test_the_inspection_page_links_every_candidate_and_records_grades():
     assert grades["object_id"].tolist() == ["dr10:1_2_3"]
     with pytest.raises(ValueError, match="unknown grade"):
         read_grades(pd.DataFrame({"object_id": ["x"], "grade": ["maybe"]}))
+
+
+def test_a_model_from_an_mlflow_run_is_scored_with_its_calibration(tmp_path, project_parameters):
+    import json
+
+    import mlflow
+
+    from stronglens_calibration.datasets import TorchArtifactDataset
+    from stronglens_calibration.models.artifact import to_artifact
+    from stronglens_calibration.pipelines.scan.config import ScanConfig
+    from stronglens_calibration.pipelines.scan.nodes import _model
+
+    artifact = to_artifact(
+        build_model("compact_resnet"), {"architecture": "compact_resnet"}, Preprocessing(20.0, 48)
+    )
+    TorchArtifactDataset(str(tmp_path / "lens_finder.pt")).save(artifact)
+    (tmp_path / "calibration.json").write_text(json.dumps(CALIBRATION | {"temperature": 1.7}))
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        with mlflow.start_run() as run:
+            mlflow.log_artifact(str(tmp_path / "lens_finder.pt"), "model")
+            mlflow.log_artifact(str(tmp_path / "calibration.json"), "reports")
+        scan = dict(project_parameters["scan"], model_run_id=run.info.run_id)
+        loaded, calibration = _model({}, {}, ScanConfig.from_params(scan))
+    finally:
+        mlflow.set_tracking_uri(None)
+    assert calibration["temperature"] == 1.7
+    assert all(
+        torch.equal(loaded["state_dict"][k], artifact["state_dict"][k])
+        for k in artifact["state_dict"]
+    )

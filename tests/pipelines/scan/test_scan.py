@@ -201,3 +201,57 @@ def test_bad_models_and_empty_regions_are_named(scanned, tmp_path):
     sweeps = {"sweep-030m005-040p000": FITSTableDataset(str(path)).load}
     with pytest.raises(ValueError, match="no sweep row of the scan region passes the cuts"):
         list(select_scan_sample(sweeps, catalog.load("lens_candidates"), params["ingest"], scan))
+
+
+def test_objects_without_a_file_come_from_the_cutout_service(scanned, tmp_path):
+    """The scan uses ingest's readers: a galaxy whose file is missing is fetched from the
+    service (a local stand-in here) and scored."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from stronglens_calibration.pipelines.scan.nodes import score_scan
+    from tests.stamps.test_cutout_service import _Service
+
+    root, params = scanned
+    catalog = project_catalog(root, params)
+    sample = catalog.load("scan_sample")
+    first = sorted(sample)[0]
+    rows = sample[first]().head(8)
+    cutouts = catalog.load("scan_cutouts")
+    from stronglens_calibration.stamps.cutout_index import CutoutIndex
+
+    located, _ = CutoutIndex.from_partitions(cutouts, "npz").locate(
+        rows["ra"].to_numpy(), rows["dec"].to_numpy(), 1.0
+    )
+    gone = located.at[0, "cutout_file"]
+    kept = {k: v for k, v in cutouts.items() if k != gone}
+    _Service.hits = {}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Service)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        scan = copy.deepcopy(params["scan"])
+        scan["cutout_service"].update(
+            enabled=True,
+            url=f"http://127.0.0.1:{server.server_address[1]}/fits-cutout",
+            backoff_seconds=0.01,
+            cache_dir=str(tmp_path / "fetched"),
+        )
+        steps = list(
+            score_scan(
+                {first: lambda: rows},
+                kept,
+                catalog.load("coadd_bricks"),
+                {},
+                catalog.load("lens_finder"),
+                catalog.load("calibration"),
+                {},
+                scan,
+            )
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    scored = next(iter(steps[0].values()))
+    assert scored.at[0, "cutout_origin"] == "service"
+    assert bool(scored.at[0, "scored"])
+    assert len(list((tmp_path / "fetched").glob("*.fits"))) == 1

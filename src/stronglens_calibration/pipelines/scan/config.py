@@ -8,6 +8,7 @@ from typing import Any
 
 from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.scan.scoring import ScoringSettings
+from stronglens_calibration.stamps.cutout_service import CutoutServiceConfig
 from stronglens_calibration.stamps.store import StampChecks
 
 
@@ -28,8 +29,10 @@ class ScanConfig:
         Objects this close to a lenscat entry are flagged as known.
     match_radius_arcsec : float
         A cutout file belongs to the nearest object within this.
-    bricks_enabled, service_enabled : bool
-        Where stamps come from for objects without a file.
+    bricks_enabled : bool
+        Cut objects without a file from coadd bricks.
+    service : CutoutServiceConfig
+        The Legacy Surveys cutout service, for objects without a file or brick.
     scoring : ScoringSettings
         Apertures, quality rules, batch size, survey prevalence.
     checks : StampChecks
@@ -50,7 +53,7 @@ class ScanConfig:
     known_radius_arcsec: float
     match_radius_arcsec: float
     bricks_enabled: bool
-    service_enabled: bool
+    service: CutoutServiceConfig
     scoring: ScoringSettings
     checks: StampChecks
     n_candidates: int
@@ -74,7 +77,9 @@ class ScanConfig:
             known_radius_arcsec=p.positive("known_radius_arcsec"),
             match_radius_arcsec=c.positive("match_radius_arcsec"),
             bricks_enabled=p.section("bricks").boolean("enabled"),
-            service_enabled=p.section("cutout_service").boolean("enabled"),
+            service=CutoutServiceConfig.from_params(
+                p.raw("cutout_service"), q.integer("stamp_size", low=1), "scan.cutout_service"
+            ),
             scoring=ScoringSettings(
                 stamp_size=q.integer("stamp_size", low=1),
                 core_radius_px=q.positive("core_radius_px"),

@@ -1,0 +1,138 @@
+"""Parameters checked before anything runs: a key given on the command line
+(``--params``) that the project does not have is refused with the nearest valid key, and
+every pipeline's parameters are parsed by its config class, so a bad value stops the run
+naming its dotted path before the first node (not hours later, when its node runs)."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+
+logger = logging.getLogger(__name__)
+
+
+class ParameterError(ValueError):
+    """A parameter given to the run is unknown or has a bad value."""
+
+
+def dotted_keys(tree: Mapping[str, Any], prefix: str = "") -> set[str]:
+    """Every key of a nested mapping as ``a.b.c`` (intermediate sections included)."""
+    keys: set[str] = set()
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        keys.add(name)
+        if isinstance(value, Mapping):
+            keys |= dotted_keys(value, name + ".")
+    return keys
+
+
+def leaf_keys(tree: Mapping[str, Any], prefix: str = "") -> set[str]:
+    """The leaves of a nested mapping as ``a.b.c`` (keys may themselves be dotted)."""
+    out: set[str] = set()
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out |= leaf_keys(value, name + ".")
+        else:
+            out.add(name)
+    return out
+
+
+def unknown_keys(given: Mapping[str, Any], known: set[str]) -> list[tuple[str, str]]:
+    """``(key, nearest valid key)`` of each given leaf key not in ``known``."""
+    out = []
+    for key in sorted(leaf_keys(given)):
+        if key in known:
+            continue
+        nearest = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.0)
+        out.append((key, nearest[0] if nearest else ""))
+    return out
+
+
+def _validators() -> dict[str, Callable[[Mapping[str, Any]], Any]]:
+    """Each pipeline's parameter section and the config class that parses it."""
+    from stronglens_calibration.gates.data_gates import GateConfig
+    from stronglens_calibration.mock.config import MockSurveyConfig
+    from stronglens_calibration.pipelines.evaluate.config import EvaluateConfig
+    from stronglens_calibration.pipelines.ingest.config import IngestConfig
+    from stronglens_calibration.pipelines.quality.config import QualityConfig
+    from stronglens_calibration.pipelines.scan.config import ScanConfig
+    from stronglens_calibration.pipelines.split.config import SplitConfig
+    from stronglens_calibration.pipelines.train.config import TrainSettings
+
+    return {
+        "mock_survey": MockSurveyConfig.from_params,
+        "ingest": IngestConfig.from_params,
+        "quality": QualityConfig.from_params,
+        "split": SplitConfig.from_params,
+        "shortcut_gates": GateConfig.from_params,
+        "train": TrainSettings.from_params,
+        "evaluate": EvaluateConfig.from_params,
+        "scan": ScanConfig.from_params,
+    }
+
+
+def check_parameters(
+    parameters: Mapping[str, Any], runtime: Mapping[str, Any], reference: Mapping[str, Any]
+) -> None:
+    """Raise :class:`ParameterError` for an unknown runtime key or a bad value.
+
+    Parameters
+    ----------
+    parameters : Mapping
+        The run's parameters (configuration and ``--params`` merged).
+    runtime : Mapping
+        What ``--params`` gave.
+    reference : Mapping
+        The keys that exist: the configuration's parameters and globals.
+    """
+    unknown = unknown_keys(runtime, dotted_keys(reference))
+    if unknown:
+        lines = "\n  ".join(
+            f"{key!r}" + (f" (did you mean {near!r}?)" if near else "") for key, near in unknown
+        )
+        raise ParameterError(f"unknown parameter(s) given with --params:\n  {lines}")
+    for section, parse in _validators().items():
+        if section in parameters:
+            try:
+                parse(parameters[section])
+            except (TypeError, ValueError, KeyError) as exc:
+                message = exc.args[0] if exc.args else str(exc)
+                raise ParameterError(f"bad parameter: {message}") from exc
+
+
+class ParameterCheckHook:
+    """Checks the run's parameters before any other hook opens a store or a run."""
+
+    def __init__(self) -> None:
+        self._context: Any = None
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        self._context = context
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        if self._context is None:
+            return
+        from kedro.config import OmegaConfigLoader
+
+        loader = self._context.config_loader
+        plain = OmegaConfigLoader(
+            conf_source=str(loader.conf_source),
+            base_env=loader.base_env,
+            default_run_env=loader.default_run_env,
+            env=loader.env,
+            config_patterns=loader.config_patterns,
+        )
+        reference = dict(plain["parameters"])
+        try:
+            reference |= {k: v for k, v in plain["globals"].items() if k not in reference}
+        except KeyError:
+            pass
+        check_parameters(self._context.params, run_params.get("runtime_params") or {}, reference)
+        logger.info("parameters checked: every key known, every pipeline's values valid")

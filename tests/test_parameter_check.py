@@ -1,0 +1,47 @@
+"""Parameters are checked before any node runs: an unknown key is refused with the
+nearest valid one, a bad value names its dotted path."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from stronglens_calibration.parameter_check import ParameterError, check_parameters
+from tests.conftest import copy_project, kedro_cli
+
+
+def test_a_typo_is_refused_with_the_nearest_key(project_parameters):
+    params = copy.deepcopy(project_parameters)
+    with pytest.raises(
+        ParameterError, match=r"'split.matching.methd' \(did you mean 'split.matching.method'\?\)"
+    ):
+        check_parameters(params, {"split": {"matching": {"methd": "none"}}}, params)
+    with pytest.raises(ParameterError, match=r"'train.epoch' \(did you mean 'train.epochs'\?\)"):
+        check_parameters(params, {"train.epoch": 2}, params)
+    check_parameters(
+        params, {"ingest": {"limit": 50}, "data_root": "s3://b"}, params | {"data_root": "data"}
+    )
+
+
+def test_a_bad_value_names_its_dotted_path(project_parameters):
+    params = copy.deepcopy(project_parameters)
+    params["split"]["matching"]["method"] = "magic"
+    with pytest.raises(ParameterError, match="split.matching.method"):
+        check_parameters(params, {}, project_parameters)
+    params = copy.deepcopy(project_parameters)
+    params["evaluate"]["survey_prevalence"] = 2.0
+    with pytest.raises(ParameterError, match="evaluate.survey_prevalence"):
+        check_parameters(params, {}, project_parameters)
+
+
+@pytest.mark.slow
+def test_kedro_run_refuses_a_typo_before_any_node(tmp_path):
+    project = copy_project(tmp_path / "project")
+    result = kedro_cli(
+        project, "run", "--pipelines", "split", "--params", "split.matching.methd=none"
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "did you mean 'split.matching.method'" in output
+    assert "Running node" not in output
