@@ -18,7 +18,10 @@ def project_parameters() -> dict[str, Any]:
     loader = OmegaConfigLoader(
         conf_source=str(PROJECT_ROOT / "conf"), base_env="base", default_run_env="base"
     )
-    return dict(loader["parameters"])
+    params = dict(loader["parameters"])
+    # a small scan region: tests that scan set their own
+    params["mock_survey"]["scan_region"]["n_galaxies"] = 40
+    return params
 
 
 @pytest.fixture
@@ -27,6 +30,7 @@ def mock_params(project_parameters: dict[str, Any]) -> dict[str, Any]:
     params = copy.deepcopy(project_parameters["mock_survey"])
     params.update(n_positives=12, negatives_per_positive=2.0, n_workers=1, chunk_size=8)
     params["example_grid"]["n_per_class"] = 3
+    params["scan_region"].update(n_galaxies=40, lens_rate=0.05)  # 2 hidden lenses
     return params
 
 

@@ -11,6 +11,7 @@ from tests.conftest import PROJECT_ROOT, copy_project, kedro_cli
 
 SMALL = (
     "mock_survey.n_positives=60,mock_survey.n_workers=1,ingest.cutouts.n_workers=1,"
+    "mock_survey.scan_region.n_galaxies=40,"
     "quality.n_workers=1,shortcut_gates.enforce=false,shortcut_gates.n_bootstrap=50,"
     "ingest.sampling.max_negative_shortfall=1.0"
 )

@@ -8,7 +8,9 @@ import pytest
 
 from tests.conftest import copy_project, kedro_cli
 
-PIPELINES = {"mock_survey", "ingest", "quality", "split", "shortcut_gates", "train", "evaluate"}
+PIPELINES = {
+    "mock_survey", "ingest", "quality", "split", "shortcut_gates", "train", "evaluate", "scan",
+}  # fmt: skip
 LAYERS = [
     "raw",
     "intermediate",

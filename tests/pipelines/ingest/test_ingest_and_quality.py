@@ -37,6 +37,12 @@ def _load(root: Path, rel: str) -> pd.DataFrame:
     return pd.read_parquet(root / rel)
 
 
+def _training_truth(root: Path) -> pd.DataFrame:
+    """The mock's training sample (the scan region is another pipeline's input)."""
+    truth = _load(root, "01_raw/mock_truth.parquet")
+    return truth[truth["region"] == "train"].reset_index(drop=True)
+
+
 def _candidate_rows(root: Path, params: dict) -> int:
     """Rows of the raw lenscat file that are lens candidates by the ingest parameters,
     counted independently of the pipeline's own bookkeeping."""
@@ -59,7 +65,7 @@ def test_clean_survey_ingests_everything_and_counts_add_up(world):
     root, params = world
     run_pipelines(["ingest", "quality"], root, params)
     objects = _load(root, "03_primary/objects_ingested.parquet")
-    truth = _load(root, "01_raw/mock_truth.parquet")
+    truth = _training_truth(root)
     assert objects["object_id"].is_unique
     pos = objects[objects["label"] == 1]
     assert len(pos) == (truth["kind"] == "lens").sum()
@@ -102,7 +108,7 @@ def test_clean_survey_ingests_everything_and_counts_add_up(world):
 
 def test_bad_inputs_end_as_quarantine_rows_with_reasons(world):
     root, params = world
-    truth = _load(root, "01_raw/mock_truth.parquet")
+    truth = _training_truth(root)
     cutdir = root / "01_raw/cutouts"
     lenses = truth[(truth["kind"] == "lens") & (truth["file_format"] == "fits")].reset_index()
     planted = {}
@@ -220,7 +226,7 @@ def test_missing_cutouts_come_from_the_cutout_service_when_enabled(world):
     from tests.stamps.test_cutout_service import _Service
 
     root, params = world
-    truth = _load(root, "01_raw/mock_truth.parquet")
+    truth = _training_truth(root)
     lens = truth[(truth["kind"] == "lens") & (truth["file_format"] == "fits")].iloc[0]
     (root / "01_raw/cutouts" / cutout_filename(lens)).unlink()
     _Service.hits = {}

@@ -32,6 +32,14 @@ def _run(root: Path, params: dict) -> DataCatalog:
             "raw_cutouts": PartitionedDataset(
                 path=str(root / "cutouts"), dataset=BinaryFileDataset, overwrite=True
             ),
+            "scan_sweeps": PartitionedDataset(
+                path=str(root / "scan_region/sweeps"),
+                dataset=FITSTableDataset,
+                filename_suffix=".fits",
+            ),
+            "scan_cutouts": PartitionedDataset(
+                path=str(root / "scan_region/cutouts"), dataset=BinaryFileDataset, overwrite=True
+            ),
             "mock_truth": ParquetDataset(filepath=str(root / "mock_truth.parquet")),
             "lens_candidates": CSVDataset(
                 filepath=str(root / "lenscat.csv"), save_args={"index": False}
@@ -54,7 +62,8 @@ def _digest(root: Path) -> dict[str, str]:
 
 def test_mock_survey_writes_real_world_formats(tmp_path, mock_params):
     catalog = _run(tmp_path, mock_params)
-    truth = catalog.load("mock_truth")
+    everything = catalog.load("mock_truth")
+    truth = everything[everything["region"] == "train"]
     lenscat = catalog.load("lens_candidates")
     # lenscat-format CSV: the catalogue (DESI candidates: only the rendered ones) plus one
     # duplicated positive row
@@ -110,6 +119,16 @@ def test_mock_survey_writes_real_world_formats(tmp_path, mock_params):
     assert reasons == {"truncated file"}
     assert "fits" in readers
     assert isinstance(catalog.load("mock_survey_examples_figure"), matplotlib.figure.Figure)
+    # the scan region: its own sweeps and service files, lenses hidden and in no catalogue
+    scan = everything[everything["region"] == "scan"]
+    assert len(scan) == 40 and (scan["kind"] == "lens").sum() == 2
+    assert not set(scan["lenscat_name"]) - {""}
+    scan_rows = pd.concat(
+        FITSTableDataset(str(p)).load().read()
+        for p in sorted((tmp_path / "scan_region/sweeps").glob("sweep-*.fits"))
+    )
+    assert len(scan_rows) == len(scan)
+    assert len(list((tmp_path / "scan_region/cutouts").glob("*.fits"))) == len(scan)
 
 
 def test_mock_survey_is_reproducible_byte_for_byte_and_across_workers(tmp_path, mock_params):
