@@ -32,7 +32,7 @@ import torch
 from stronglens_calibration.models.networks import build_model
 from stronglens_calibration.models.preprocessing import Preprocessing
 from stronglens_calibration.scan.scoring import ScoringSettings, logits_of_stamps
-from stronglens_calibration.stamps.reading import StampStore
+from stronglens_calibration.stamps.reading import read_stamps
 from stronglens_calibration.synthetic import synthetic_store
 
 BENCH = Path(os.environ.get("BENCH_DIR", "/tmp/stronglens-bench"))
@@ -55,14 +55,14 @@ def _store(root: Path, n: int):
 
 
 def scan_from_store(objects: pd.DataFrame, loaders: dict, n: int, model, pre, device) -> float:
-    """Objects per second: shard by shard, as the scan scores them."""
-    store = StampStore(loaders)
+    """Objects per second: shard by shard, as the scan scores them (each shard opened,
+    read and released, so memory holds one shard)."""
     start = time.perf_counter()
     done = 0
     while done < n:
         for shard in sorted(objects["shard"].unique()):
             rows = objects[objects["shard"] == shard]
-            stamps = store.read(rows)
+            stamps = read_stamps(rows, loaders)
             logits, _ = logits_of_stamps(
                 stamps, np.full(len(rows), "", dtype=object), model, pre, SETTINGS, device
             )

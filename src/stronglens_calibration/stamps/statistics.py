@@ -168,7 +168,12 @@ def stamp_statistics(
     medians = nanmedian_rows(ring, overwrite_input=True).reshape(n, nb)
     dev = np.abs(ring - medians.reshape(-1, 1).astype(np.float32))
     mads = nanmedian_rows(dev, overwrite_input=True).reshape(n, nb)
-    no_coverage = zero_runs(stamps, min_zero_run_px).reshape(n, nb, size * size)
+    # exact zeros are rare in real noise: runs are looked for only in bands that have one
+    no_coverage = np.zeros((n, nb, size * size), dtype=bool)
+    has_zero = (flat == 0).any(axis=2).any(axis=1)
+    if has_zero.any():
+        rows = np.flatnonzero(has_zero)
+        no_coverage[rows] = zero_runs(stamps[rows], min_zero_run_px).reshape(len(rows), nb, -1)
     coverage_core = np.flatnonzero(core_mask(size, coverage_core_radius_px))
     out: dict[str, np.ndarray] = {
         "nan_frac": (nan_count.sum(axis=1) / (nb * size * size)).astype(np.float32),
