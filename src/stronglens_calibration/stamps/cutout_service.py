@@ -151,3 +151,40 @@ def fetch_cutouts(
         ):
             results[stem] = outcome
     return results
+
+
+def fill_from_service(plan: Any, cfg: CutoutServiceConfig) -> Any:
+    """The objects of a cutout plan without a file, fetched from the service (when it is
+    enabled): ``cutout_file`` becomes the cached file's URI and ``cutout_origin``
+    ``service``, or ``cutout_error`` says why the service failed.
+
+    Parameters
+    ----------
+    plan : pandas.DataFrame
+        ``ra``, ``dec`` (deg), ``cutout_file``, ``cutout_origin``, ``cutout_error``; a
+        default integer index.
+    cfg : CutoutServiceConfig
+        Service settings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The plan, updated in place and returned.
+    """
+    import numpy as np
+
+    from stronglens_calibration.stamps.naming import cutout_stem
+
+    missing = np.flatnonzero(plan["cutout_file"].to_numpy(str) == "")
+    if not cfg.enabled or not missing.size:
+        return plan
+    ra, dec = plan["ra"].to_numpy(np.float64), plan["dec"].to_numpy(np.float64)
+    wanted = [(cutout_stem(ra[i], dec[i]), ra[i], dec[i]) for i in missing]
+    fetched = fetch_cutouts(wanted, cfg)
+    for i, (stem, _, _) in zip(missing, wanted, strict=True):
+        status, value = fetched[stem]
+        if status == "ok":
+            plan.loc[i, ["cutout_file", "cutout_origin", "cutout_error"]] = [value, "service", ""]
+        else:
+            plan.at[i, "cutout_error"] = value
+    return plan

@@ -21,8 +21,7 @@ from stronglens_calibration.engines import get_engine, is_spark_table
 from stronglens_calibration.pipelines.ingest.config import IngestConfig
 from stronglens_calibration.schema import quarantine_table
 from stronglens_calibration.stamps.cutout_index import CutoutIndex
-from stronglens_calibration.stamps.cutout_service import fetch_cutouts
-from stronglens_calibration.stamps.naming import cutout_stem
+from stronglens_calibration.stamps.cutout_service import fill_from_service
 from stronglens_calibration.stamps.store import assign_shards, shard_name
 from stronglens_calibration.storage.fits_table import FITSTable
 
@@ -199,24 +198,7 @@ def plan_cutouts(
     plan["cutout_error"] = np.where(plan["cutout_file"] == "", "missing file", "")
     if cfg.cutouts.bricks_enabled:
         plan = _plan_bricks(plan)
-    service = cfg.service
-    missing = np.flatnonzero(plan["cutout_file"] == "")
-    if service.enabled and missing.size:
-        wanted = [
-            (cutout_stem(plan.at[i, "ra"], plan.at[i, "dec"]), plan.at[i, "ra"], plan.at[i, "dec"])
-            for i in missing
-        ]
-        fetched = fetch_cutouts(wanted, service)
-        for i, (stem, _, _) in zip(missing, wanted, strict=True):
-            status, value = fetched[stem]
-            if status == "ok":
-                plan.loc[i, ["cutout_file", "cutout_origin", "cutout_error"]] = [
-                    value,
-                    "service",
-                    "",
-                ]
-            else:
-                plan.at[i, "cutout_error"] = value
+    plan = fill_from_service(plan, cfg.service)
     found = (plan["cutout_file"] != "").to_numpy()
     if not found.any():
         raise ValueError(

@@ -25,6 +25,7 @@ from stronglens_calibration.scan.sample import (
     sweep_file_sample,
 )
 from stronglens_calibration.scan.scoring import model_fingerprint, shard_fingerprint
+from stronglens_calibration.stamps.cutout_service import fill_from_service
 
 logger = logging.getLogger(__name__)
 
@@ -205,24 +206,7 @@ def _plan_shard(shard: pd.DataFrame, index: Any, cfg: ScanConfig) -> pd.DataFram
         plan.loc[brick, "cutout_file"] = "brick:" + plan.loc[brick, "brickname"]
         plan.loc[brick, "cutout_origin"] = "brick"
         plan.loc[brick, "cutout_error"] = ""
-    missing = np.flatnonzero(plan["cutout_file"].to_numpy(str) == "")
-    if cfg.service.enabled and missing.size:
-        from stronglens_calibration.stamps.cutout_service import fetch_cutouts
-        from stronglens_calibration.stamps.naming import cutout_stem
-
-        ra, dec = plan["ra"].to_numpy(np.float64), plan["dec"].to_numpy(np.float64)
-        wanted = [(cutout_stem(ra[i], dec[i]), ra[i], dec[i]) for i in missing]
-        fetched = fetch_cutouts(wanted, cfg.service)
-        for i, (stem, _, _) in zip(missing, wanted, strict=True):
-            status, value = fetched[stem]
-            if status == "ok":
-                plan.loc[i, ["cutout_file", "cutout_origin", "cutout_error"]] = [
-                    value,
-                    "service",
-                    "",
-                ]
-            else:
-                plan.at[i, "cutout_error"] = value
+    plan = fill_from_service(plan, cfg.service)
     plan["data_fingerprint"] = shard_fingerprint(plan)
     return plan
 
