@@ -191,3 +191,41 @@ def sweep_plan_table(chosen: list[SweepFile], rows: Mapping[str, int]) -> list[d
         }
         for f in chosen
     ]
+
+
+def checked_sweep_files(
+    files: Mapping[str, Callable[[], Any]], what: str
+) -> tuple[list[SweepFile], list[dict[str, str]], dict[str, int]]:
+    """The sweep files of a folder to scan, every header checked first.
+
+    Parameters
+    ----------
+    files : Mapping
+        Partition key to a loader of the file's :class:`~.storage.fits_table.FITSTable`.
+    what : str
+        The folder, as the messages name it (``the negative_pool folder``).
+
+    Returns
+    -------
+    chosen, skipped, rows :
+        As :func:`choose_sweep_files` and :func:`check_sweep_headers`.
+
+    Raises
+    ------
+    ValueError
+        Naming every file that cannot be scanned, or when no file is left to scan.
+    """
+    chosen, skipped = choose_sweep_files(list(files))
+    rows, problems = check_sweep_headers(chosen, lambda key: files[key]())
+    if problems:
+        lines = "\n  ".join(f"{p['key']}: {p['problem']}" for p in problems)
+        raise ValueError(
+            f"{len(problems)} of {len(chosen)} sweep file(s) in {what} cannot be scanned "
+            f"(checked before any scan; columns compared case-insensitively):\n  {lines}"
+        )
+    if not chosen:
+        raise ValueError(
+            f"{what} holds no sweep file to scan ({len(skipped)} skipped: {skipped[:3]}); "
+            "check the catalog path"
+        )
+    return chosen, skipped, rows

@@ -21,7 +21,8 @@ GRADES: tuple[str, ...] = ("A", "B", "C", "not a lens")
 #: Columns of the candidate table, in order.
 CANDIDATE_COLUMNS: tuple[str, ...] = (
     "rank", "object_id", "ra", "dec", "p_survey", "p_calibrated", "logit", "known_lens",
-    "known_grading", "photsys", "mag_r", "brickname", "viewer_url",
+    "known_grading", "photsys", "mag_r", "brickname", "cutout_file", "cutout_row",
+    "cutout_origin", "viewer_url",
 )  # fmt: skip
 
 

@@ -187,7 +187,7 @@ def test_bad_models_and_empty_regions_are_named(scanned, tmp_path):
     big["preprocessing"] = dict(big["preprocessing"], crop=128)
     with pytest.raises(ValueError, match="crops 128 px.*101 px"):
         check_scan_model(big, scan)
-    with pytest.raises(ValueError, match="no sweep file"):
+    with pytest.raises(ValueError, match="holds no sweep file"):
         list(select_scan_sample({}, catalog.load("lens_candidates"), params["ingest"], scan))
     # a region whose rows all fail the cuts
     from tests.producers import sweep_rows, write_sweep

@@ -12,11 +12,7 @@ import pandas as pd
 
 from stronglens_calibration import BANDS
 from stronglens_calibration.catalogues.lenscat import build_positives, select_candidates
-from stronglens_calibration.catalogues.sweep_tree import (
-    check_sweep_headers,
-    choose_sweep_files,
-    sweep_plan_table,
-)
+from stronglens_calibration.catalogues.sweep_tree import checked_sweep_files, sweep_plan_table
 from stronglens_calibration.engines import get_engine, is_spark_table
 from stronglens_calibration.pipelines.ingest.config import IngestConfig
 from stronglens_calibration.schema import quarantine_table
@@ -86,19 +82,7 @@ def check_sweep_files(
     IngestConfig.from_params(params)
     if is_spark_table(negative_pool):
         return {"chosen": None, "skipped": [], "rows": None}
-    chosen, skipped = choose_sweep_files(list(negative_pool))
-    rows, problems = check_sweep_headers(chosen, lambda key: negative_pool[key]())
-    if problems:
-        lines = "\n  ".join(f"{p['key']}: {p['problem']}" for p in problems)
-        raise ValueError(
-            f"{len(problems)} of {len(chosen)} sweep file(s) cannot be scanned (checked "
-            f"before any scan; columns compared case-insensitively):\n  {lines}"
-        )
-    if not chosen:
-        raise ValueError(
-            "the negative_pool folder holds no sweep file to scan "
-            f"({len(skipped)} skipped: {skipped[:3]}); check the catalog path"
-        )
+    chosen, skipped, rows = checked_sweep_files(negative_pool, "the negative_pool folder")
     for item in skipped:
         logger.info("sweep file %s skipped: %s", item["key"], item["reason"])
     plan = sweep_plan_table(chosen, rows)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from stronglens_calibration.catalogues.sweep_tree import check_sweep_headers, choose_sweep_files
+from stronglens_calibration.catalogues.sweep_tree import checked_sweep_files
 from stronglens_calibration.pipelines.ingest.config import IngestConfig
 from stronglens_calibration.pipelines.scan.config import ScanConfig
 from stronglens_calibration.scan.inspection import (
@@ -63,16 +63,9 @@ def select_scan_sample(
         sample = positions_sample(table, cfg.positions_file)
         yield {"positions": flag_known_lenses(sample, lens_candidates, cfg.known_radius_arcsec)}
         return
-    chosen, skipped = choose_sweep_files(list(scan_sweeps))
-    _, problems = check_sweep_headers(chosen, lambda key: scan_sweeps[key]())
-    if problems:
-        lines = "\n  ".join(f"{p['key']}: {p['problem']}" for p in problems)
-        raise ValueError(f"scan sweep file(s) cannot be scanned:\n  {lines}")
-    if not chosen:
-        raise ValueError(
-            "the scan region has no sweep file (catalog entry scan_sweeps); point it at the "
-            "region's sweeps or set scan.positions_file"
-        )
+    chosen, _, _ = checked_sweep_files(
+        scan_sweeps, "the scan region (scan_sweeps; or set scan.positions_file)"
+    )
     total = 0
     for f in tqdm(chosen, desc="scan sample", unit="file"):
         sample, counts = sweep_file_sample(
@@ -314,13 +307,16 @@ def build_inspection_page(
     params: dict[str, Any],
 ) -> str:
     """The HTML gallery of the candidates, with their numbers, links and a grade each."""
-    from stronglens_calibration.stamps.cutout_index import CutoutIndex
     from stronglens_calibration.stamps.shard_reader import CutoutSources, read_shard
 
     cfg = ScanConfig.from_params(params)
     stamps: list[np.ndarray] = []
     if len(scan_candidates):
-        plan = _plan_shard(scan_candidates, CutoutIndex.from_partitions(scan_cutouts, "npz"), cfg)
+        # the cutout each candidate was scored from: no second look-up of the region's files
+        plan = scan_candidates.assign(
+            brickname=scan_candidates["brickname"].fillna("").astype(str),
+            cutout_file=scan_candidates["cutout_file"].fillna("").astype(str),
+        )
         pixels, _ = read_shard(
             plan, CutoutSources(dict(scan_cutouts), "npz"), coadd_bricks, cfg.scoring.stamp_size
         )
