@@ -157,6 +157,7 @@ class PandasEngine:
         cfg: Any,
     ) -> Iterator[tuple[str, pd.DataFrame]]:
         """Score scan shards in this process, one at a time (CUDA when there is one)."""
+        from stronglens_calibration.allocator import retain_freed_memory
         from stronglens_calibration.models.artifact import from_artifact
         from stronglens_calibration.models.training import select_device
         from stronglens_calibration.scan.scoring import score_shard
@@ -165,6 +166,7 @@ class PandasEngine:
         model, pre = from_artifact(artifact)
         device = select_device(cfg.device)
         sources = CutoutSources(dict(raw_cutouts), "npz", cfg.checks)
+        retain_freed_memory(cfg.retain_freed_memory_mib)
         for name, plan in shards:
             yield (
                 name,
@@ -293,6 +295,7 @@ class SparkEngine:
             bricks,
             cfg.checks,
             self._session(),
+            retain_freed_memory_mib=cfg.retain_freed_memory_mib,
         )
 
 

@@ -230,3 +230,42 @@ def test_a_model_from_an_mlflow_run_is_scored_with_its_calibration(tmp_path, pro
         torch.equal(loaded["state_dict"][k], artifact["state_dict"][k])
         for k in artifact["state_dict"]
     )
+
+
+def test_cpu_threads_and_the_allocator_setting_are_read_and_checked(project_parameters):
+    import os
+
+    from stronglens_calibration.pipelines.scan.config import ScanConfig
+
+    scan = project_parameters["scan"]
+    cfg = ScanConfig.from_params(dict(scan, cpu_threads="auto"))
+    assert cfg.scoring.threads == max(1, min(os.cpu_count() or 1, 8))
+    assert ScanConfig.from_params(dict(scan, cpu_threads=3)).scoring.threads == 3
+    off = ScanConfig.from_params(dict(scan, retain_freed_memory_mib=0))
+    assert off.retain_freed_memory_mib == 0
+    with pytest.raises(ValueError, match="scan.cpu_threads"):
+        ScanConfig.from_params(dict(scan, cpu_threads=0))
+    with pytest.raises(ValueError, match="scan.retain_freed_memory_mib"):
+        ScanConfig.from_params(dict(scan, retain_freed_memory_mib=4096))
+
+
+def test_threads_do_not_change_the_scores():
+    from stronglens_calibration.scan.scoring import logits_of_stamps
+
+    rng = np.random.default_rng(11)
+    stamps = rng.normal(0, 0.003, (80, 3, 101, 101)).astype(np.float32)
+    stamps[4, 1] = 0.0  # an empty band: flagged, not scored
+    stamps[9, 0, 50, 50] = np.nan  # NaN in the core
+    torch.manual_seed(0)
+    model = build_model("compact_resnet").eval()
+    pre = Preprocessing(20.0, 48)
+    errors = np.full(80, "", dtype=object)
+    out = []
+    for threads in (1, 2, 4):
+        settings = ScoringSettings(101, 1.5, (32.0, 45.0), 5.0, 3, 0.25, 32, 1e-3, threads)
+        out.append(logits_of_stamps(stamps, errors, model, pre, settings, torch.device("cpu")))
+    for logits, flags in out[1:]:
+        np.testing.assert_array_equal(logits, out[0][0])
+        np.testing.assert_array_equal(flags, out[0][1])
+    assert out[0][1][4] == "empty band r" and "nan in core" in out[0][1][9]
+    assert np.isnan(out[0][0][[4, 9]]).all() and np.isfinite(np.delete(out[0][0], [4, 9])).all()

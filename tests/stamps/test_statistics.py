@@ -77,3 +77,57 @@ def test_empty_and_constant_bands():
 def test_bad_geometry_is_refused(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def _awkward_batch(n: int = 96) -> np.ndarray:
+    """Noise stamps with every case the statistics treat apart."""
+    x = np.random.default_rng(3).normal(0, 0.003, (n, 3, 41, 41)).astype(np.float32)
+    x[1, 1, :6, :] = 0  # a no-coverage strip
+    x[2, 0] = 0  # an empty band
+    x[3, 2, 20, 20] = np.nan  # NaN in the core
+    x[4] = np.nan  # nothing finite
+    x[5, 1, 3, 3] = np.inf
+    x[6, 2] = 1.0  # a constant band
+    x[7, 0, 15:25, 15:25] = 0  # no coverage in the core
+    x[8, 1, 30, :] = np.nan  # NaN in the annulus
+    x[9, 0, 5, 5] = 0  # an isolated exact zero
+    return x
+
+
+def test_threads_do_not_change_the_statistics():
+    stamps = _awkward_batch()
+    one = stamp_statistics(stamps.copy(), 1.5, (12.0, 18.0), 5.0, 3)
+    for threads in (2, 3, 8):
+        many = stamp_statistics(stamps.copy(), 1.5, (12.0, 18.0), 5.0, 3, threads=threads)
+        assert many.keys() == one.keys()
+        for key in one:
+            assert many[key].dtype == one[key].dtype, key
+            np.testing.assert_array_equal(many[key], one[key], err_msg=key)
+    assert one["zero_in_core"][7] and one["nan_in_core"][3] and one["empty_g"][2]
+    assert one["zero_frac_r"][1] > 0 and one["zero_frac_g"][9] == 0
+
+
+def test_statistics_leave_the_stamps_unchanged():
+    stamps = _awkward_batch()
+    before = stamps.copy()
+    stamp_statistics(stamps, 1.5, (12.0, 18.0), 5.0, 3, threads=2)
+    np.testing.assert_array_equal(stamps, before)
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True])
+def test_threads_must_be_a_positive_integer(threads):
+    with pytest.raises(ValueError, match="'threads'"):
+        stamp_statistics(_awkward_batch(), 1.5, (12.0, 18.0), threads=threads)
+
+
+def test_known_finite_rows_give_the_same_medians():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(40, 301)).astype(np.float32)
+    x[3, 7] = np.nan
+    x[9, :] = np.nan
+    known = np.isfinite(x).all(axis=1)
+    hinted = nanmedian_rows(x.copy(), finite_rows=known)
+    np.testing.assert_array_equal(hinted, nanmedian_rows(x.copy()))
+    partly = known.copy()
+    partly[::2] = False  # "not known" is always safe
+    np.testing.assert_array_equal(nanmedian_rows(x.copy(), finite_rows=partly), hinted)

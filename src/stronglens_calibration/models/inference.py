@@ -17,7 +17,8 @@ def score_batch(
     model: LensFinder, x: np.ndarray, device: torch.device
 ) -> tuple[np.ndarray, np.ndarray]:
     """Logits ``(n,)`` and features ``(n, k)`` of preprocessed stamps ``(n, 3, c, c)``."""
-    model.eval()
+    if model.training:  # walking the modules costs more than a small batch's arithmetic
+        model.eval()
     with torch.no_grad():
         t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(device)
         features = model.features(t)
@@ -53,7 +54,8 @@ def score_stamps(
     """
     if batch_size < 1:
         raise ValueError(f"'batch_size' must be >= 1, got {batch_size}")
-    model = model.to(device)
+    if next(model.parameters()).device != torch.device(device):
+        model = model.to(device)
     logits = np.full(n, np.nan)
     features: np.ndarray | None = None
     for sl in tqdm(list(_batches(n, batch_size)), desc=desc, unit="batch", leave=False):

@@ -71,10 +71,11 @@ class Preprocessing:
         n, nb, h, w = stamps.shape
         if self.crop > min(h, w):
             raise ValueError(f"crop {self.crop} px exceeds the stamp size {h} x {w}")
-        x = centre_crop(stamps, self.crop).astype(np.float32)
+        x = centre_crop(stamps, self.crop).astype(np.float32)  # a copy: worked in place
         scale = np.maximum(MAD_TO_SIGMA * np.asarray(mad, np.float32), _MIN_SCALE)
-        x = (x - np.asarray(median, np.float32)[:, :, None, None]) / scale[:, :, None, None]
-        return np.clip(x, -self.clip, self.clip)
+        x -= np.asarray(median, np.float32)[:, :, None, None]
+        x /= scale[:, :, None, None]
+        return np.clip(x, -self.clip, self.clip, out=x)
 
 
 def asdict_preprocessing(p: Preprocessing) -> dict[str, Any]:

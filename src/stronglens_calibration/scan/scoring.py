@@ -33,6 +33,9 @@ class ScoringSettings:
         Stamps through the network at a time.
     survey_prevalence : float
         Lenses per galaxy in the scanned region (``p_survey``).
+    threads : int
+        CPU threads sharing the quality statistics of a shard (1 on a Spark executor,
+        whose cores are the tasks').
     """
 
     stamp_size: int
@@ -43,6 +46,7 @@ class ScoringSettings:
     max_no_coverage_fraction: float
     batch_size: int
     survey_prevalence: float
+    threads: int = 1
 
 
 def model_fingerprint(lens_finder: Mapping[str, Any], calibration: Mapping[str, Any]) -> str:
@@ -131,6 +135,9 @@ def logits_of_stamps(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Quality rules, preprocessing and the network on stamps already read.
 
+    The statistics and the preprocessing are computed in row chunks on
+    ``settings.threads`` threads; then the usable stamps go through the network.
+
     Parameters
     ----------
     stamps : numpy.ndarray
@@ -145,33 +152,37 @@ def logits_of_stamps(
     """
     from stronglens_calibration.models.inference import score_stamps
     from stronglens_calibration.stamps.quality import quality_flags
+    from stronglens_calibration.stamps.row_chunks import concatenate_columns, map_row_chunks
     from stronglens_calibration.stamps.statistics import stamp_statistics
 
-    stats = pd.DataFrame(
-        stamp_statistics(
-            stamps,
+    def prepare(rows: slice) -> dict[str, np.ndarray]:
+        chunk = stamps[rows]
+        stats = stamp_statistics(
+            chunk,
             settings.core_radius_px,
             settings.annulus_px,
             settings.coverage_core_radius_px,
             settings.min_zero_run_px,
         )
-    )
+        median = np.stack([stats[f"annulus_median_{b}"] for b in BANDS], axis=1)
+        mad = np.stack([stats[f"annulus_mad_{b}"] for b in BANDS], axis=1)
+        with np.errstate(invalid="ignore"):  # unusable stamps are flagged, not scored
+            stats["_input"] = preprocessing(chunk, median, mad)
+        return stats
+
+    prepared = concatenate_columns(map_row_chunks(prepare, len(stamps), settings.threads))
+    inputs = prepared.pop("_input")
+    stats = pd.DataFrame(prepared)
     stats["cutout_error"] = read_errors
     stats["shard"] = 0
     flags = np.array(quality_flags(stats, settings.max_no_coverage_fraction), dtype=object)
     logits = np.full(len(stamps), np.nan)
     ok = np.flatnonzero(flags == "")
     if ok.size:
-        median = stats[[f"annulus_median_{b}" for b in BANDS]].to_numpy(np.float32)[ok]
-        mad = stats[[f"annulus_mad_{b}" for b in BANDS]].to_numpy(np.float32)[ok]
-        usable = stamps[ok]
+        # nearly every shard is wholly usable: the network's inputs are then not copied
+        usable = inputs if ok.size == len(stamps) else inputs[ok]
         scored, _ = score_stamps(
-            model,
-            ok.size,
-            lambda sl: preprocessing(usable[sl], median[sl], mad[sl]),
-            settings.batch_size,
-            device,
-            "scanning",
+            model, ok.size, lambda sl: usable[sl], settings.batch_size, device, "scanning"
         )
         logits[ok] = scored
         flags[ok[~np.isfinite(scored)]] = "not finite after preprocessing"

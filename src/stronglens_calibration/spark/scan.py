@@ -47,12 +47,19 @@ def score_shards_spark(
     checks: Any,
     spark: Any,
     shards_per_job: int | None = None,
+    retain_freed_memory_mib: int = 0,
 ) -> Iterator[tuple[str, pd.DataFrame]]:
     """Score ``shards`` (``(name, plan rows)``) in Spark jobs of a few shards each, so
     the driver holds one job's logits at a time; yields ``(name, scored rows)`` in order.
+
+    Each task computes its statistics in one thread (the executor's cores are its
+    tasks'); each Python worker keeps freed blocks up to ``retain_freed_memory_mib``.
     """
+    import dataclasses
+
     import torch
 
+    from stronglens_calibration.allocator import retain_freed_memory
     from stronglens_calibration.scan.scoring import (
         model_fingerprint,
         shard_logits,
@@ -65,10 +72,12 @@ def score_shards_spark(
     torch.save(dict(artifact), buf)
     weights = spark.sparkContext.broadcast(buf.getvalue())
     raw = dict(raw_cutouts)
+    settings = dataclasses.replace(settings, threads=1)
     per_job = shards_per_job or max(spark.sparkContext.defaultParallelism, 1) * 2
 
     def task(pdf: pd.DataFrame) -> pd.DataFrame:
         pdf = pdf.sort_values("_row").reset_index(drop=True)
+        retain_freed_memory(retain_freed_memory_mib)
         model, pre = _model_on_worker(fingerprint, weights)
         sources = CutoutSources(raw, "npz", checks)
         logits, flags = shard_logits(

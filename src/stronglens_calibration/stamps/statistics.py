@@ -11,6 +11,7 @@ import numpy as np
 
 from stronglens_calibration import BANDS
 from stronglens_calibration.stamps.geometry import annulus_mask, core_mask
+from stronglens_calibration.stamps.row_chunks import concatenate_columns, map_row_chunks
 
 #: Scale of the MAD to a Gaussian sigma.
 MAD_TO_SIGMA = 1.4826
@@ -28,7 +29,9 @@ def _median_inplace(rows: np.ndarray) -> np.ndarray:
     return 0.5 * (lower + upper)
 
 
-def nanmedian_rows(x: np.ndarray, overwrite_input: bool = False) -> np.ndarray:
+def nanmedian_rows(
+    x: np.ndarray, overwrite_input: bool = False, finite_rows: np.ndarray | None = None
+) -> np.ndarray:
     """Median of each row of ``x`` over its finite values (NaN for a row with none).
 
     Equals ``np.nanmedian(x, axis=1)`` (with inf treated as missing) and is several
@@ -40,6 +43,9 @@ def nanmedian_rows(x: np.ndarray, overwrite_input: bool = False) -> np.ndarray:
         Shape ``(m, k)``.
     overwrite_input : bool
         Allow reordering the values within each row of ``x`` (saves a copy).
+    finite_rows : numpy.ndarray, optional
+        bool ``(m,)``, True for rows known to hold only finite values (their mask is
+        then not computed); False means "not known".
 
     Returns
     -------
@@ -51,7 +57,14 @@ def nanmedian_rows(x: np.ndarray, overwrite_input: bool = False) -> np.ndarray:
     out = np.full(m, np.nan)
     if k == 0 or m == 0:
         return out
-    finite = np.isfinite(x)
+    known = np.zeros(m, dtype=bool) if finite_rows is None else np.asarray(finite_rows, bool)
+    if known.all():
+        return _median_inplace(x if overwrite_input else np.array(x, copy=True))
+    if finite_rows is None:
+        finite = np.isfinite(x)
+    else:
+        finite = np.ones((m, k), dtype=bool)
+        finite[~known] = np.isfinite(x[~known])
     n = finite.sum(axis=1)
     full = n == k
     if full.all():
@@ -113,6 +126,7 @@ def stamp_statistics(
     annulus_px: tuple[float, float],
     coverage_core_radius_px: float = 5.0,
     min_zero_run_px: int = 3,
+    threads: int = 1,
 ) -> dict[str, np.ndarray]:
     """Quality statistics of a batch of stamps.
 
@@ -128,6 +142,9 @@ def stamp_statistics(
         Radius in pixels inside which any no-coverage pixel is reported (``zero_in_core``).
     min_zero_run_px : int
         Shortest run of exact zeros taken as no coverage (:func:`zero_runs`).
+    threads : int
+        Threads sharing the batch (numpy releases the GIL in the passes over pixels);
+        the result does not depend on it.
 
     Returns
     -------
@@ -143,48 +160,68 @@ def stamp_statistics(
     """
     if stamps.ndim != 4 or stamps.shape[1] != len(BANDS) or stamps.shape[2] != stamps.shape[3]:
         raise ValueError(f"'stamps' must be (n, 3, H, H), got {stamps.shape}")
+    args = (core_radius_px, annulus_px, coverage_core_radius_px, min_zero_run_px)
+    parts = map_row_chunks(lambda rows: _statistics(stamps[rows], *args), len(stamps), threads)
+    return concatenate_columns(parts)
+
+
+def _statistics(
+    stamps: np.ndarray,
+    core_radius_px: float,
+    annulus_px: tuple[float, float],
+    coverage_core_radius_px: float,
+    min_zero_run_px: int,
+) -> dict[str, np.ndarray]:
+    """:func:`stamp_statistics` of one batch in this thread."""
     n, nb, size, _ = stamps.shape
     core_idx = np.flatnonzero(core_mask(size, core_radius_px))
     ring_idx = np.flatnonzero(annulus_mask(size, *annulus_px))
     flat = stamps.reshape(n, nb, size * size)
-    finite = np.isfinite(flat)
-    row_ok = finite.all(axis=2)  # (n, nb)
-    nan_count = np.zeros((n, nb), dtype=np.int32)
-    inf_count = np.zeros((n, nb), dtype=np.int32)
+    # NaN and inf propagate through max and min: a band whose extremes are finite is
+    # finite throughout, so the pixel-by-pixel mask is built only for the rare others
     vmax = flat.max(axis=2)
     vmin = flat.min(axis=2)
-    any_zero_free = np.zeros((n, nb), dtype=bool)
+    row_ok = np.isfinite(vmax) & np.isfinite(vmin)  # (n, nb)
+    nan_count = np.zeros((n, nb), dtype=np.int32)
+    inf_count = np.zeros((n, nb), dtype=np.int32)
+    all_nonfinite = np.zeros((n, nb), dtype=bool)
     for s, b in zip(*np.nonzero(~row_ok), strict=True):
         row = flat[s, b]
-        fin = finite[s, b]
+        fin = np.isfinite(row)
         nan_count[s, b] = int(np.isnan(row).sum())
         inf_count[s, b] = int(np.isinf(row).sum())
         if fin.any():
             vmax[s, b], vmin[s, b] = row[fin].max(), row[fin].min()
         else:
-            any_zero_free[s, b] = True
+            all_nonfinite[s, b] = True
     core_pix = np.take(flat, core_idx, axis=2)
     ring = np.take(flat, ring_idx, axis=2).reshape(n * nb, -1)
-    medians = nanmedian_rows(ring, overwrite_input=True).reshape(n, nb)
-    dev = np.abs(ring - medians.reshape(-1, 1).astype(np.float32))
-    mads = nanmedian_rows(dev, overwrite_input=True).reshape(n, nb)
-    # exact zeros are rare in real noise: runs are looked for only in bands that have one
-    no_coverage = np.zeros((n, nb, size * size), dtype=bool)
-    has_zero = (flat == 0).any(axis=2).any(axis=1)
-    if has_zero.any():
-        rows = np.flatnonzero(has_zero)
-        no_coverage[rows] = zero_runs(stamps[rows], min_zero_run_px).reshape(len(rows), nb, -1)
-    coverage_core = np.flatnonzero(core_mask(size, coverage_core_radius_px))
+    ok_rows = row_ok.reshape(-1)
+    medians = nanmedian_rows(ring, overwrite_input=True, finite_rows=ok_rows).reshape(n, nb)
+    np.subtract(ring, medians.reshape(-1, 1).astype(np.float32), out=ring)
+    np.abs(ring, out=ring)
+    mads = nanmedian_rows(ring, overwrite_input=True, finite_rows=ok_rows).reshape(n, nb)
+    # exact zeros are rare in real noise: runs are looked for only in stamps that have
+    # one (``all`` of a float band is False when it holds a zero; NaN counts as non-zero)
+    has_zero = ~flat.all(axis=2).all(axis=1)
+    zero_rows = np.flatnonzero(has_zero)
+    zero_frac = np.zeros((n, nb), dtype=np.float32)
+    zero_in_core = np.zeros(n, dtype=bool)
+    if zero_rows.size:
+        runs = zero_runs(stamps[zero_rows], min_zero_run_px).reshape(zero_rows.size, nb, -1)
+        coverage_core = np.flatnonzero(core_mask(size, coverage_core_radius_px))
+        zero_frac[zero_rows] = runs.mean(axis=2)
+        # a band without any coverage is an empty band, reported as such
+        zero_in_core[zero_rows] = (
+            np.take(runs, coverage_core, axis=2).any(axis=2) & ~runs.all(axis=2)
+        ).any(axis=1)
+    core_finite = np.isfinite(core_pix).all(axis=(1, 2))
     out: dict[str, np.ndarray] = {
         "nan_frac": (nan_count.sum(axis=1) / (nb * size * size)).astype(np.float32),
         "inf_count": inf_count.sum(axis=1).astype(np.int32),
-        "nan_in_core": ~np.take(finite, core_idx, axis=2).all(axis=(1, 2)),
-        # a band without any coverage is an empty band, reported as such
-        "zero_in_core": (
-            np.take(no_coverage, coverage_core, axis=2).any(axis=2) & ~no_coverage.all(axis=2)
-        ).any(axis=1),
+        "nan_in_core": ~core_finite,
+        "zero_in_core": zero_in_core,
     }
-    all_nonfinite = any_zero_free
     for i, b in enumerate(BANDS):
         out[f"nan_count_{b}"] = nan_count[:, i]
         zero = (vmax[:, i] == 0) & (vmin[:, i] == 0) & ~all_nonfinite[:, i]
@@ -193,5 +230,5 @@ def stamp_statistics(
         out[f"core_flux_{b}"] = core_pix[:, i].sum(axis=1, dtype=np.float64).astype(np.float32)
         out[f"annulus_median_{b}"] = medians[:, i].astype(np.float32)
         out[f"annulus_mad_{b}"] = mads[:, i].astype(np.float32)
-        out[f"zero_frac_{b}"] = no_coverage[:, i].mean(axis=1).astype(np.float32)
+        out[f"zero_frac_{b}"] = zero_frac[:, i]
     return out

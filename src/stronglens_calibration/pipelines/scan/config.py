@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,9 @@ class ScanConfig:
         Score with the model and calibration of this MLflow run instead of the catalog's.
     device : str
         ``auto`` or a torch device.
+    retain_freed_memory_mib : int
+        Freed blocks up to this size (MiB) are kept for reuse while scoring
+        (:func:`~stronglens_calibration.allocator.retain_freed_memory`); 0: never.
     display : dict
         ``lupton_q``, ``lupton_stretch``, ``crop`` of the thumbnails.
     """
@@ -59,6 +63,7 @@ class ScanConfig:
     n_candidates: int
     model_run_id: str | None
     device: str
+    retain_freed_memory_mib: int
     display: dict[str, float]
 
     @classmethod
@@ -89,6 +94,7 @@ class ScanConfig:
                 max_no_coverage_fraction=cov.fraction("max_fraction"),
                 batch_size=p.integer("batch_size", low=1),
                 survey_prevalence=p.number("survey_prevalence", low=0, high=1),
+                threads=_threads(p),
             ),
             checks=StampChecks(
                 centre_tolerance_arcsec=c.positive("centre_tolerance_arcsec"),
@@ -98,9 +104,28 @@ class ScanConfig:
             n_candidates=p.integer("n_candidates", low=1),
             model_run_id=None if run_id in (None, "") else str(run_id),
             device=str(p.raw("device")),
+            retain_freed_memory_mib=_retain(p),
             display={
                 "lupton_q": d.positive("lupton_q"),
                 "lupton_stretch": d.positive("lupton_stretch"),
                 "crop": d.integer("crop", low=8),
             },
         )
+
+
+def _threads(p: ParamReader) -> int:
+    """``cpu_threads``: ``auto`` (this machine's cores, at most 8) or an integer >= 1."""
+    value = p.raw("cpu_threads")
+    if value == "auto":
+        return max(1, min(os.cpu_count() or 1, 8))
+    return p.integer("cpu_threads", low=1)
+
+
+def _retain(p: ParamReader) -> int:
+    """``retain_freed_memory_mib``: an integer in [0, 1024]."""
+    value = p.integer("retain_freed_memory_mib", low=0)
+    if value > 1024:
+        raise ValueError(
+            f"parameter 'scan.retain_freed_memory_mib' must be at most 1024, got {value}"
+        )
+    return value
