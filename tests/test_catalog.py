@@ -10,6 +10,7 @@ from tests.conftest import PROJECT_ROOT
 
 FIGURES = {
     "mock_survey_examples_figure",
+    "mock_realism_figure",
     "split_sky_map_figure",
     "gate_diagnostics_figure",
     "roc_curve_figure",

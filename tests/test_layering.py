@@ -31,6 +31,8 @@ LIBRARIES = (
     "engines",
     "synthetic",
     "scan",
+    "allocator",
+    "reference",
 )
 
 _PROBE = """

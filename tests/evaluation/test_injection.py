@@ -121,3 +121,19 @@ def test_the_linear_probe_separates_different_populations_only():
     assert same["auc"] < 0.65
     assert shifted["auc"] > 0.95
     assert shifted["n_real"] == 120 and shifted["n_injected"] == 300
+
+
+def test_the_realism_verdict_has_three_answers():
+    from stronglens_calibration.evaluation.selection import RealismConfig, realism_verdict
+
+    cfg = RealismConfig((19.5, 22.5), 12.0, (32.0, 45.0), 1.5, 5, (0.67, 1.5), 0.75, 200, 0)
+    assert realism_verdict(1.0, 0.55, cfg, (0.45, 0.65)).startswith("Injections resemble")
+    close = realism_verdict(1.0, 0.68, cfg, (0.62, 0.74))
+    assert close.startswith("Injections are close to real lenses but distinguishable")
+    assert "0.620-0.740" in close
+    assert realism_verdict(1.0, 0.9, cfg, (0.85, 0.95)).startswith(
+        "The selection function does NOT"
+    )
+    assert realism_verdict(3.0, 0.55, cfg, (0.45, 0.65)).startswith(
+        "The selection function does NOT"
+    )

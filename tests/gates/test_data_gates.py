@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from stronglens_calibration.gates.arc_suppression import suppress_arcs
@@ -196,3 +197,32 @@ def test_a_photometric_system_imbalance_fails_its_gate(tmp_path):
     assert not gate["passed"]
     balanced = run_data_gates(objects.assign(photsys="S"), stamps, GateConfig.from_params(PARAMS))
     assert balanced["gates"]["gate_photometric_system"]["passed"]
+
+
+def test_the_gate_figure_draws_an_interval_that_misses_its_value():
+    """The bootstrap interval of a maximum (gate 1.5) can lie above the point estimate;
+    the figure must draw it as it is rather than fail on negative error bars."""
+    import matplotlib.figure
+
+    from stronglens_calibration.gates.plots import gate_diagnostics_figure
+
+    rng = np.random.default_rng(0)
+    sample = pd.DataFrame(
+        {
+            "label": np.repeat([0, 1], 50),
+            "sample_weight": 1.0,
+            "core_flux_r": rng.lognormal(-0.5, 0.8, 100),
+        }
+    )
+    gate = {"value": 0.02, "ci_low": 0.03, "ci_high": 0.2, "threshold": 0.1, "passed": True}
+    diag = {"value": 0.8, "ci_low": 0.75, "ci_high": 0.85, "core_radius_px": 10.0}
+    report = {
+        "gates": {"gate_1_5_normalisation": gate},
+        "diagnostics": {"core_auc_at_diagnostic_radius": diag},
+        "passed": True,
+    }
+    fig = gate_diagnostics_figure(sample, report, 1.5, "train")
+    assert isinstance(fig, matplotlib.figure.Figure)
+    ax = fig.axes[1]
+    xs = np.concatenate([line.get_xdata() for line in ax.lines])
+    assert np.isclose(xs, 0.03).any() and np.isclose(xs, 0.2).any()  # the interval's ends

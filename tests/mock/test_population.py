@@ -107,7 +107,12 @@ def test_every_defect_appears_at_its_rate(lenscat, mock_params):
         (("tier_a_fraction",), 1.5, ValueError, "mock_survey.tier_a_fraction"),
         (("confusers", "fraction"), -0.1, ValueError, "mock_survey.confusers.fraction"),
         (("defects", "nan_stamp_rate"), 2.0, ValueError, "mock_survey.defects.nan_stamp_rate"),
-        (("lens_galaxy", "mag_r"), [21.0, 18.0], ValueError, "mock_survey.lens_galaxy.mag_r"),
+        (
+            ("lens_galaxy", "ser_sersic_n"),
+            [6.0, 1.5],
+            ValueError,
+            "mock_survey.lens_galaxy.ser_sersic_n",
+        ),
         (("noise", "sky_sigma"), {"g": 0.001, "r": 0.002}, KeyError, "mock_survey.noise.sky_sigma"),
         (("shortcut", "enabled"), "yes", TypeError, "mock_survey.shortcut.enabled"),
         (("confusers", "weights"), {"donut": 1.0}, ValueError, "mock_survey.confusers.weights"),

@@ -167,3 +167,36 @@ def test_bad_input_names_the_problem(tmp_path, project_parameters):
     params = {**project_parameters["train"], "preprocessing": {"clip": -1.0, "crop": 32}}
     with pytest.raises(ValueError, match="train.preprocessing.clip"):
         TrainSettings.from_params(params)
+
+
+def test_a_checkpoint_of_other_data_is_not_resumed(tmp_path, caplog):
+    objects, stamps = _store(tmp_path)
+    cfg = dataclasses.replace(CFG, epochs=2)
+    train_model(
+        *_datasets(objects, stamps), cfg, PRE.to_dict(), tmp_path / "k", torch.device("cpu")
+    )
+    assert load_checkpoint(tmp_path / "k" / "last.pt")["epoch"] == 1
+    # a new split moves objects between train and val: the finished checkpoint is stale
+    moved = objects.copy()
+    swap = moved.index[moved["split"].isin(["train", "val"])][:10]
+    moved.loc[swap, "split"] = np.where(moved.loc[swap, "split"] == "train", "val", "train")
+    with caplog.at_level("WARNING"):
+        _, history = train_model(
+            *_datasets(moved, stamps), cfg, PRE.to_dict(), tmp_path / "k", torch.device("cpu")
+        )
+    assert "other training or validation data" in caplog.text
+    assert len(history) == cfg.epochs  # trained afresh, not "resumed" at the last epoch
+    # the same data again resumes (nothing left to do)
+    caplog.clear()
+    _, again = train_model(
+        *_datasets(moved, stamps), cfg, PRE.to_dict(), tmp_path / "k", torch.device("cpu")
+    )
+    assert "other training" not in caplog.text and again == history
+
+
+def test_new_pixels_under_the_same_ids_change_the_data_fingerprint(tmp_path):
+    objects, stamps = _store(tmp_path)
+    a = StampDataset(objects, stamps, ("train",), PRE).fingerprint()
+    brighter = objects.assign(core_flux_r=objects["core_flux_r"] * 1.01)
+    assert StampDataset(brighter, stamps, ("train",), PRE).fingerprint() != a
+    assert StampDataset(objects.copy(), stamps, ("train",), PRE).fingerprint() == a

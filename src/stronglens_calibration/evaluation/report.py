@@ -67,7 +67,12 @@ def evaluation_report(
         "realism_probe_auc": probe_auc,
         "realism": realism,
         "selection_function_completeness": completeness,
-        "realism_verdict": realism_verdict(ratio, probe_auc, realism_cfg),
+        "realism_verdict": realism_verdict(
+            ratio,
+            probe_auc,
+            realism_cfg,
+            (realism["realism_probe"]["ci_low"], realism["realism_probe"]["ci_high"]),
+        ),
         "notes": notes,
     }
     flat: dict[str, float] = {}

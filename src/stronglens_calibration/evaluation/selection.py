@@ -230,7 +230,12 @@ def measure_realism(
     )
     ok_real = np.isfinite(real_features).all(axis=1)
     probe = linear_probe(
-        real_features[ok_real], features[sample], cfg.probe_folds, cfg.seed, cfg.n_bootstrap
+        real_features[ok_real],
+        features[sample],
+        cfg.probe_folds,
+        cfg.seed,
+        cfg.n_bootstrap,
+        injected_hosts=injections.loc[sample, "host_id"].to_numpy(),
     )
     logger.info(
         "injections / real lenses: aperture brightness ratio %.2f, linear-probe AUC %.3f",
@@ -247,8 +252,18 @@ def measure_realism(
     }
 
 
-def realism_verdict(brightness_ratio: float, probe_auc: float, cfg: RealismConfig) -> str:
-    """One sentence on whether the selection function describes real lenses."""
+def realism_verdict(
+    brightness_ratio: float,
+    probe_auc: float,
+    cfg: RealismConfig,
+    probe_ci: tuple[float, float] | None = None,
+) -> str:
+    """One sentence on whether the selection function describes real lenses.
+
+    Three answers: it does not (brightness ratio outside its accepted range, or probe AUC
+    above ``probe_auc_ok``); the injections are close to real lenses but the probe tells
+    them apart (its 95 % interval ``probe_ci`` excludes 0.5); or nothing separates them.
+    """
     lo, hi = cfg.brightness_ratio_ok
     max_auc = cfg.probe_auc_ok
     problems = []
@@ -262,11 +277,25 @@ def realism_verdict(brightness_ratio: float, probe_auc: float, cfg: RealismConfi
             f"a linear probe on the model's features tells injections from real lenses with "
             f"AUC {probe_auc:.3f} (accepted: <= {max_auc})"
         )
+    separable = probe_ci is not None and probe_ci[0] > 0.5
     if problems:
+        if separable and probe_auc <= max_auc:
+            problems.append(
+                f"a linear probe on the model's features also tells them apart (AUC "
+                f"{probe_auc:.3f}, 95 % interval {probe_ci[0]:.3f}-{probe_ci[1]:.3f})"
+            )
         return (
             "The selection function does NOT describe real lenses: "
             + "; ".join(problems)
             + ". Its completeness is that of these injections, not of lenses in the survey."
+        )
+    if separable:
+        return (
+            f"Injections are close to real lenses but distinguishable: brightness ratio "
+            f"{brightness_ratio:.2f}; a linear probe on the model's features tells them apart "
+            f"with AUC {probe_auc:.3f} (95 % interval {probe_ci[0]:.3f}-{probe_ci[1]:.3f}, "
+            "excluding 0.5). The selection function is the completeness for the injected "
+            "arcs; it holds for real lenses only as far as the model responds to both alike."
         )
     return (
         f"Injections resemble real lenses: brightness ratio {brightness_ratio:.2f}, probe AUC "

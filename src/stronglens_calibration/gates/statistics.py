@@ -6,7 +6,7 @@ import numpy as np
 from scipy.special import ndtri
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -54,9 +54,11 @@ def out_of_fold_scores(
     folds: int,
     seed: int,
     c: float = 1.0,
+    groups: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scores of a standardised logistic regression, each object scored by a model that
-    did not see it (stratified k-fold).
+    did not see it (stratified k-fold; with ``groups``, objects of one group are always
+    in the same fold, so related objects cannot teach the model about each other).
 
     Each feature is first mapped through its empirical quantiles to a standard normal
     (fitted on the training folds only), then z-scored. Pixel fluxes are heavy-tailed
@@ -78,6 +80,8 @@ def out_of_fold_scores(
         Stratified k-fold split.
     c : float
         Inverse L2 regularisation strength.
+    groups : numpy.ndarray, optional
+        ``(n,)`` group labels (e.g. the host galaxy of each injection).
 
     Returns
     -------
@@ -92,8 +96,12 @@ def out_of_fold_scores(
             "needs at least that many"
         )
     scores = np.zeros(len(labels))
-    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    for train, test in cv.split(features, labels):
+    if groups is None:
+        splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(features, labels)
+    else:
+        cv = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+        splits = cv.split(features, labels, np.asarray(groups))
+    for train, test in splits:
         model = make_pipeline(
             GaussianRankScaler(n_quantiles=200),
             StandardScaler(),

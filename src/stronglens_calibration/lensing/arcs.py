@@ -1,8 +1,10 @@
 """Lensed sources: ray-traced Sersic arcs, per band and PSF-convolved.
 
-The same functions render the mock survey's positives and the evaluate pipeline's
-injections into real negatives, so the selection function is measured on the arcs the
-project knows how to make.
+The evaluate pipeline injects the parametric model (one Sersic source,
+:func:`render_lens_system`) into real negatives. The mock survey's true lenses use a
+richer source (several components of their own colours, :func:`render_composite_arcs`),
+so that the injection-realism checks have a real gap to find on the demo, as they have
+on real data.
 """
 
 from __future__ import annotations
@@ -127,3 +129,50 @@ def render_lens_system(
     )
     lensed = band_fluxes(system["lensed_mag_r"], system["src_g_minus_r"], system["src_r_minus_z"])
     return render_arcs(grid, mass, source, lensed, psf_kernels)
+
+
+def render_composite_arcs(
+    system: Mapping[str, Any],
+    components: Sequence[tuple[Any, np.ndarray]],
+    grid: PixelGrid,
+    psf_kernels: Sequence[np.ndarray],
+) -> np.ndarray:
+    """g, r, z arcs of a source made of several components, each with its own colours.
+
+    Parameters
+    ----------
+    system : Mapping
+        The mass (``theta_e``, ``mass_q``, ``mass_phi``, ``gamma1``, ``gamma2``) and
+        ``lensed_mag_r``, the total lensed r magnitude (AB) the arcs are scaled to.
+    components : sequence of (profile, fluxes)
+        Source-plane profiles (``surface_brightness(x, y)`` in arcsec, unit flux) and
+        their relative intrinsic g, r, z fluxes, shape ``(3,)``.
+    grid : PixelGrid
+        Stamp geometry and sub-pixel sampling.
+    psf_kernels : sequence of numpy.ndarray
+        Unit-sum kernels for g, r, z.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(3, size, size)`` in nanomaggies per pixel, PSF-convolved, noise-free;
+        the r band sums to the ``lensed_mag_r`` flux (of the part inside the stamp).
+    """
+    if not components:
+        raise ValueError("'components' must hold at least one source component")
+    mass = [
+        SIE(float(system["theta_e"]), float(system["mass_q"]), float(system["mass_phi"])),
+        ExternalShear(float(system["gamma1"]), float(system["gamma2"])),
+    ]
+    x, y = grid.coordinates()
+    bx, by = ray_trace(x, y, mass)
+    image = np.zeros((len(psf_kernels), grid.size, grid.size))
+    for profile, fluxes in components:
+        lensed = grid.bin(profile.surface_brightness(bx, by)) * grid.pixel_area
+        image += np.asarray(fluxes, float)[:, None, None] * lensed[None]
+    total_r = image[1].sum()
+    if not total_r > 0:
+        raise ValueError("the lensed source falls outside the stamp; move it or enlarge the stamp")
+    target = band_fluxes(system["lensed_mag_r"], 0.0, 0.0)[1]
+    image *= target / total_r
+    return np.stack([convolve(image[b], k) for b, k in enumerate(psf_kernels)])

@@ -9,8 +9,13 @@ from typing import Any
 import numpy as np
 
 from stronglens_calibration.checks import ParamReader
+from stronglens_calibration.mock.clutter import CountsConfig
+from stronglens_calibration.mock.hosts import HOST_TYPES, HostConfig
+from stronglens_calibration.mock.sources import ClumpyDiscConfig
 
 CONFUSER_KINDS: tuple[str, ...] = ("spiral", "ring", "edge_on", "blue_clumpy", "merger")
+#: The mock's true lensed sources: discs with clumps, or the injections' single Sersic.
+SOURCE_MODELS: tuple[str, ...] = ("clumpy_disc", "sersic")
 
 Interval = tuple[float, float]
 
@@ -22,6 +27,7 @@ class StampConfig:
     bands: tuple[str, ...]
     oversample: int
     arc_oversample: int
+    arc_render_size: int
 
 
 @dataclass(frozen=True)
@@ -35,19 +41,10 @@ class SkyConfig:
 
 
 @dataclass(frozen=True)
-class GalaxyConfig:
-    mag_r: Interval
-    g_minus_r: Interval
-    r_minus_z: Interval
-    sersic_n: Interval
-    r_eff_arcsec: Interval
-    axis_ratio: Interval
-
-
-@dataclass(frozen=True)
 class SourceConfig:
     theta_e_arcsec: Interval
     min_theta_e_over_fwhm: float
+    theta_e_luminosity_correlation: float
     mass_axis_ratio: Interval
     shear_max: float
     source_offset_max: float
@@ -57,6 +54,8 @@ class SourceConfig:
     lensed_mag_r: Interval
     g_minus_r: Interval
     r_minus_z: Interval
+    model: str  # "clumpy_disc" or "sersic" (the injections' parametric model)
+    clumpy_disc: ClumpyDiscConfig
 
 
 @dataclass(frozen=True)
@@ -74,15 +73,7 @@ class NoiseConfig:
     sky_sigma: np.ndarray  # (B,) nanomaggies per pixel
     counts_per_nanomaggy: np.ndarray  # (B,)
     depth_log_sigma: float
-
-
-@dataclass(frozen=True)
-class ClutterConfig:
-    neighbours_mean: float
-    stars_mean: float
-    neighbour_mag_r: Interval
-    star_mag_r: Interval
-    min_separation_arcsec: float
+    charge_diffusion_px: float  # Gaussian sigma of the native-pixel noise correlation
 
 
 @dataclass(frozen=True)
@@ -130,11 +121,11 @@ class MockSurveyConfig:
     name_patterns: tuple[str, ...]
     stamp: StampConfig
     sky: SkyConfig
-    lens_galaxy: GalaxyConfig
+    lens_galaxy: HostConfig
     lensed_source: SourceConfig
     psf: PsfConfig
     noise: NoiseConfig
-    clutter: ClutterConfig
+    clutter: CountsConfig
     confuser_fraction: float
     confuser_weights: dict[str, float]
     nobs_mean: np.ndarray
@@ -147,6 +138,7 @@ class MockSurveyConfig:
     shortcut: ShortcutConfig
     example_grid: dict[str, float]
     scan_region: ScanRegionConfig
+    realism_n_per_class: int
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> MockSurveyConfig:
@@ -164,6 +156,7 @@ class MockSurveyConfig:
             bands=bands,
             oversample=s.integer("oversample", low=1),
             arc_oversample=s.integer("arc_oversample", low=1),
+            arc_render_size=_odd(s, "arc_render_size_px"),
         )
 
         k = p.section("sky")
@@ -181,18 +174,26 @@ class MockSurveyConfig:
             raise ValueError(f"parameter '{k.path}.dec_min_deg' must be below 'dec_max_deg'")
 
         g = p.section("lens_galaxy")
-        lens_galaxy = GalaxyConfig(
-            mag_r=g.interval("mag_r"),
-            g_minus_r=g.interval("g_minus_r"),
-            r_minus_z=g.interval("r_minus_z"),
-            sersic_n=g.interval("sersic_n", low=0.3, high=10.0),
-            r_eff_arcsec=g.interval("r_eff_arcsec", low=1e-3),
+        rc = g.section("redshift_correlation")
+        lens_galaxy = HostConfig(
+            luminosity_power=g.number("luminosity_power", low=0),
+            redshift_correlation={
+                k: rc.number(k, low=-0.95, high=0.95) for k in ("mag_z", "g_minus_r", "r_minus_z")
+            },
+            r_eff_kpc_median=g.positive("r_eff_kpc_median"),
+            r_eff_log10_sigma=g.number("r_eff_log10_sigma", low=0, high=1),
+            rex_size_factor=g.positive("rex_size_factor"),
+            ser_sersic_n=g.interval("ser_sersic_n", low=0.3, high=10.0),
             axis_ratio=g.interval("axis_ratio", low=0.05, high=1.0),
+            type_fractions=_type_fractions(g),
         )
         ls = p.section("lensed_source")
         lensed_source = SourceConfig(
             theta_e_arcsec=ls.interval("theta_e_arcsec", low=1e-3),
             min_theta_e_over_fwhm=ls.number("min_theta_e_over_fwhm", low=0),
+            theta_e_luminosity_correlation=ls.number(
+                "theta_e_luminosity_correlation", low=0, high=0.99
+            ),
             mass_axis_ratio=ls.interval("mass_axis_ratio", low=0.05, high=1.0),
             shear_max=ls.number("shear_max", low=0, high=0.5),
             source_offset_max=ls.number("source_offset_max", low=0, high=5),
@@ -202,6 +203,8 @@ class MockSurveyConfig:
             lensed_mag_r=ls.interval("lensed_mag_r"),
             g_minus_r=ls.interval("g_minus_r"),
             r_minus_z=ls.interval("r_minus_z"),
+            model=ls.choice("model", SOURCE_MODELS),
+            clumpy_disc=_clumpy_disc(ls.section("clumpy_disc")),
         )
         ps = p.section("psf")
         psf = PsfConfig(
@@ -217,14 +220,20 @@ class MockSurveyConfig:
             sky_sigma=n.per_band("sky_sigma", bands),
             counts_per_nanomaggy=n.per_band("counts_per_nanomaggy", bands),
             depth_log_sigma=n.number("depth_log_sigma", low=0),
+            charge_diffusion_px=n.number("charge_diffusion_px", low=0, high=3),
         )
         c = p.section("clutter")
-        clutter = ClutterConfig(
-            neighbours_mean=c.number("neighbours_mean", low=0),
-            stars_mean=c.number("stars_mean", low=0),
-            neighbour_mag_r=c.interval("neighbour_mag_r"),
+        clutter = CountsConfig(
+            galaxy_mag_r=c.interval("galaxy_mag_r"),
+            galaxy_counts_at_20=c.number("galaxy_counts_at_20", low=0),
+            slope_bright=c.positive("slope_bright"),
+            slope_faint=c.positive("slope_faint"),
+            mag_break=c.number("mag_break"),
             star_mag_r=c.interval("star_mag_r"),
+            stars_at_pole=c.number("stars_at_pole", low=0),
             min_separation_arcsec=c.number("min_separation_arcsec", low=0),
+            companions_mean=c.number("companions_mean", low=0),
+            companion_mag_offset=c.interval("companion_mag_offset", low=0),
         )
         cf = p.section("confusers")
         w = cf.section("weights")
@@ -301,6 +310,7 @@ class MockSurveyConfig:
                 ra_deg=p.section("scan_region").interval("ra_deg", low=0, high=360),
                 dec_deg=p.section("scan_region").interval("dec_deg", low=-90, high=90),
             ),
+            realism_n_per_class=p.section("realism").integer("n_per_class", low=1),
             example_grid={
                 "n_per_class": eg.integer("n_per_class", low=1),
                 "lupton_q": eg.positive("lupton_q"),
@@ -308,3 +318,49 @@ class MockSurveyConfig:
                 "crop": eg.integer("crop", low=1),
             },
         )
+
+
+def _clumpy_disc(c: ParamReader) -> ClumpyDiscConfig:
+    lo, hi = c.interval("n_clumps", low=0)
+    if lo != int(lo) or hi != int(hi):
+        raise ValueError(f"parameter '{c.path}.n_clumps' must be two integers, got {[lo, hi]}")
+    return ClumpyDiscConfig(
+        n_clumps=(int(lo), int(hi)),
+        clump_flux_fraction=c.interval("clump_flux_fraction", low=0, high=1),
+        clump_sigma_arcsec=c.interval("clump_sigma_arcsec", low=1e-3),
+        inner_flux_fraction=c.interval("inner_flux_fraction", low=0, high=1),
+        inner_size_factor=c.positive("inner_size_factor"),
+        clump_g_minus_r=c.interval("clump_g_minus_r"),
+        clump_r_minus_z=c.interval("clump_r_minus_z"),
+        inner_g_minus_r=c.interval("inner_g_minus_r"),
+        inner_r_minus_z=c.interval("inner_r_minus_z"),
+    )
+
+
+def _type_fractions(g: ParamReader) -> dict[str, float] | None:
+    """``type_fractions``: null (DR10's) or a mapping of Tractor types to weights."""
+    raw = g.raw("type_fractions")
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or not raw:
+        raise TypeError(
+            f"parameter '{g.path}.type_fractions' must be null or a mapping, got {raw!r}"
+        )
+    unknown = sorted(set(raw) - set(HOST_TYPES))
+    if unknown:
+        raise ValueError(
+            f"parameter '{g.path}.type_fractions' has unknown type(s) {unknown}; "
+            f"known: {list(HOST_TYPES)}"
+        )
+    tf = g.section("type_fractions")
+    out = {k: tf.number(k, low=0) for k in raw}
+    if sum(out.values()) <= 0:
+        raise ValueError(f"parameter '{g.path}.type_fractions' needs a positive weight")
+    return out
+
+
+def _odd(section: ParamReader, key: str) -> int:
+    value = section.integer(key, low=1)
+    if value % 2 == 0:
+        raise ValueError(f"parameter '{section.path}.{key}' must be odd, got {value}")
+    return value

@@ -99,10 +99,11 @@ def _tractor_shape(
         disc = extra[0].shape if kind != "blue_clumpy" else extra[-1].shape
         tractor_type, sersic = "EXP", 1.0
         r_eff, q = max(r_eff, disc.r_eff), min(q, disc.q)
-    elif n >= 3.5:
-        tractor_type, sersic = "DEV", 4.0
-    else:
-        tractor_type, sersic = "SER", n
+    else:  # the host's own model: Tractor's fit of it is the model itself
+        tractor_type = str(row["host_type"])
+        sersic = {"DEV": 4.0, "EXP": 1.0, "REX": 1.0, "PSF": 0.0}.get(tractor_type, n)
+        if tractor_type == "PSF":
+            r_eff = 0.0
     e = (1 - q) / (1 + q)
     return tractor_type, sersic, r_eff, e * np.cos(2 * phi), e * np.sin(2 * phi), flux
 

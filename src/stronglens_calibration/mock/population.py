@@ -10,10 +10,13 @@ import logging
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from stronglens_calibration.catalogues.lenscat import select_candidates
+from stronglens_calibration.mock.clutter import galaxies_per_stamp, stars_per_stamp
 from stronglens_calibration.mock.config import CONFUSER_KINDS, MockSurveyConfig
-from stronglens_calibration.sky.footprint import in_footprint
+from stronglens_calibration.mock.hosts import draw_hosts
+from stronglens_calibration.sky.footprint import galactic_latitude, in_footprint
 from stronglens_calibration.sky.matching import within_radius
 
 logger = logging.getLogger(__name__)
@@ -74,21 +77,23 @@ def _positions_near_positives(
     return np.concatenate(ras)[:n], np.concatenate(decs)[:n]
 
 
-def _draw_attributes(table: pd.DataFrame, rng: np.random.Generator, cfg: MockSurveyConfig) -> None:
+def _draw_attributes(
+    table: pd.DataFrame, rng: np.random.Generator, cfg: MockSurveyConfig, zlens: pd.Series
+) -> None:
     """Light, mass, PSF, depth, clutter, file format and defect of every row of ``table``
-    (``kind``: lens, galaxy or star), drawn in place in a fixed order."""
+    (``kind``: lens, galaxy or star), drawn in place in a fixed order; ``zlens`` are the
+    DESI candidates' lenscat redshifts the hosts are drawn at."""
     n = len(table)
     kind = table["kind"].to_numpy()
     n_gal = int((kind == "galaxy").sum())
-    g = cfg.lens_galaxy
-    table["mag_r"] = _uniform(rng, g.mag_r, n)
-    table["g_minus_r"] = _uniform(rng, g.g_minus_r, n)
-    table["r_minus_z"] = _uniform(rng, g.r_minus_z, n)
-    table["sersic_n"] = _uniform(rng, g.sersic_n, n)
-    table["r_eff"] = _log_uniform(rng, g.r_eff_arcsec, n)
-    table["axis_ratio"] = _uniform(rng, g.axis_ratio, n)
+    hosts = draw_hosts(n, zlens, cfg.lens_galaxy, rng)
+    for column in hosts.columns:
+        table[column] = hosts[column].to_numpy()
     table["phi"] = rng.uniform(0, np.pi, n)
     is_star = kind == "star"
+    table.loc[is_star, "host_type"] = "PSF"
+    table.loc[is_star, "luminosity_rank"] = 0.0
+    table.loc[is_star, "z_host"] = 0.0
     star_mag = _uniform(rng, cfg.clutter.star_mag_r, n)
     table.loc[is_star, "mag_r"] = star_mag[is_star]
     table.loc[is_star, "g_minus_r"] = rng.uniform(0.3, 1.4, n)[is_star]
@@ -114,7 +119,15 @@ def _draw_attributes(table: pd.DataFrame, rng: np.random.Generator, cfg: MockSur
     # drawn uniformly between max(theta_E,min, k x FWHM_r) and theta_E,max.
     lo = np.maximum(s.theta_e_arcsec[0], s.min_theta_e_over_fwhm * table["fwhm_r"].to_numpy())
     lo = np.minimum(lo, s.theta_e_arcsec[1])
-    table["theta_e"] = lens_only(lo + rng.random(n) * (s.theta_e_arcsec[1] - lo))
+    # Brighter hosts (at their redshift) are more massive and have larger Einstein radii
+    # (theta_E ~ sigma^2 ~ L^(1/2) with Faber-Jackson): a Gaussian copula of correlation
+    # theta_e_luminosity_correlation ties the draw to the host's luminosity rank.
+    rho = s.theta_e_luminosity_correlation
+    latent = rho * table["luminosity_rank"].to_numpy() + np.sqrt(1 - rho**2) * rng.standard_normal(
+        n
+    )
+    u = ndtr(latent)
+    table["theta_e"] = lens_only(lo + u * (s.theta_e_arcsec[1] - lo))
     table["mass_q"] = lens_only(_uniform(rng, s.mass_axis_ratio, n))
     table["mass_phi"] = lens_only(table["phi"].to_numpy() + rng.normal(0, 0.2, n))
     shear = s.shear_max * np.sqrt(rng.random(n))
@@ -147,9 +160,13 @@ def _draw_attributes(table: pd.DataFrame, rng: np.random.Generator, cfg: MockSur
         confuser[which] = rng.choice(CONFUSER_KINDS, n_conf, p=weights / weights.sum())
     table["confuser"] = confuser.astype(str)
 
-    c = cfg.clutter
-    table["n_neighbours"] = np.where(is_star, 0, rng.poisson(c.neighbours_mean, n))
-    table["n_stars"] = np.where(is_star, 0, rng.poisson(c.stars_mean, n))
+    side_deg = cfg.stamp.size * cfg.stamp.pixel_scale / 3600.0
+    area = side_deg**2
+    b = galactic_latitude(table["ra"].to_numpy(float), table["dec"].to_numpy(float))
+    n_gal_mean = galaxies_per_stamp(area, cfg.clutter)
+    table["n_neighbours"] = np.where(is_star, 0, rng.poisson(n_gal_mean, n))
+    table["n_stars"] = np.where(is_star, 0, rng.poisson(stars_per_stamp(area, b, cfg.clutter)))
+    table["n_companions"] = np.where(is_star, 0, rng.poisson(cfg.clutter.companions_mean, n))
 
     rendered = np.flatnonzero(~is_star)
     u = rng.random(n)
@@ -174,6 +191,12 @@ def _draw_attributes(table: pd.DataFrame, rng: np.random.Generator, cfg: MockSur
     defect[order[n_nan : n_nan + n_missing]] = "missing_band"
     defect[order[n_nan + n_missing : n_nan + n_missing + n_trunc]] = "truncated"
     table["defect"] = defect.astype(str)
+
+
+def _candidates(lenscat: pd.DataFrame, cfg: MockSurveyConfig) -> pd.DataFrame:
+    """lenscat's DESI candidates, one row per name."""
+    cands = select_candidates(lenscat, cfg.ref_patterns, cfg.name_patterns)
+    return cands.drop_duplicates(subset="name").reset_index(drop=True)
 
 
 def draw_scan_region(
@@ -221,7 +244,7 @@ def draw_scan_region(
             "dec": np.concatenate(decs)[:n],
         }
     )
-    _draw_attributes(table, rng, cfg)
+    _draw_attributes(table, rng, cfg, _candidates(lenscat, cfg)["zlens"])
     table["file_format"] = "fits"  # what the cutout service returns
     table["render_index"] = np.arange(first_render_index, first_render_index + n, dtype=np.int64)
     table["region"] = "scan"
@@ -248,8 +271,7 @@ def draw_population(lenscat: pd.DataFrame, cfg: MockSurveyConfig) -> pd.DataFram
         bookkeeping, file format and defect. Deterministic for ``cfg.seed``.
     """
     rng = np.random.default_rng(cfg.seed)
-    cands = select_candidates(lenscat, cfg.ref_patterns, cfg.name_patterns)
-    cands = cands.drop_duplicates(subset="name").reset_index(drop=True)
+    cands = _candidates(lenscat, cfg)
     if len(cfg.tier_of_grading) != 2:
         raise ValueError(
             "parameter 'mock_survey.tiers' must name two gradings (the first drawn with "
@@ -292,7 +314,7 @@ def draw_population(lenscat: pd.DataFrame, cfg: MockSurveyConfig) -> pd.DataFram
         }
     )
 
-    _draw_attributes(table, rng, cfg)
+    _draw_attributes(table, rng, cfg, cands["zlens"])
     n_conf = int((table["confuser"] != "").sum())
     n_a = int((table["tier"] == cfg.tier_of_grading[grading_a]).sum())
     table["render_index"] = np.arange(n, dtype=np.int64)

@@ -64,6 +64,18 @@ class StampDataset(Dataset):
     def __len__(self) -> int:
         return len(self.table)
 
+    def fingerprint(self) -> str:
+        """sha256 (16 hex digits) of what this dataset trains on: object ids, labels,
+        weights, stamp locations and the per-band statistics quality measured on the
+        pixels (so new pixels under the same ids change it too)."""
+        import hashlib
+
+        cols = ["object_id", "label", "sample_weight", "shard", "offset"]
+        cols += [f"{s}_{b}" for s in ("annulus_median", "annulus_mad", "core_flux") for b in BANDS]
+        present = [c for c in cols if c in self.table]
+        hashed = pd.util.hash_pandas_object(self.table[present], index=False).to_numpy()
+        return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+
     def set_epoch(self, epoch: int) -> None:
         """Seed the augmentations of an epoch."""
         self.epoch = epoch

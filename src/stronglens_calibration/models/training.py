@@ -163,6 +163,11 @@ def _exists(uri: str) -> bool:
     return bool(fs.exists(path))
 
 
+def data_fingerprint(train_ds: StampDataset, val_ds: StampDataset) -> str:
+    """The training and validation data a checkpoint belongs to (resume only on it)."""
+    return f"{train_ds.fingerprint()}/{val_ds.fingerprint()}"
+
+
 def train_model(
     train_ds: StampDataset,
     val_ds: StampDataset,
@@ -221,9 +226,16 @@ def train_model(
     pos_weight = 1.0 if cfg.balance == "sampler" else float((~pos).sum() / max(pos.sum(), 1))
     start, best_auc, bad_epochs, history = 0, -1.0, 0, []
     last, best_path = f"{root}/last.pt", f"{root}/best.pt"
+    data = data_fingerprint(train_ds, val_ds)
     if resume and _exists(last):
         ckpt = load_checkpoint(last)
-        if ckpt["config"] == asdict(cfg):
+        if ckpt.get("data") != data:
+            logger.warning(
+                "%s was written on other training or validation data (objects, labels, "
+                "weights or pixels differ); starting afresh",
+                last,
+            )
+        elif ckpt["config"] == asdict(cfg):
             model.load_state_dict(ckpt["model"])
             opt.load_state_dict(ckpt["optimizer"])
             sched.load_state_dict(ckpt["scheduler"])
@@ -317,6 +329,7 @@ def train_model(
                 "rng": _rng_state(),
                 "config": asdict(cfg),
                 "preprocessing": preprocessing,
+                "data": data,
             },
         )
         done += 1

@@ -28,7 +28,9 @@ def _clean_world(params: dict) -> dict:
     m["photometry"].update(maskbits_rate=0.0, nobs_mean={"g": 12.0, "r": 12.0, "z": 12.0})
     m["formats"].update(npz_cutout_fraction=0.1, npz_bands_fraction=0.1, parquet_npz_fraction=0.1)
     m["defects"].update(nan_stamp_rate=0.0, missing_band_rate=0.0, truncated_file_rate=0.0)
-    m["lens_galaxy"]["mag_r"] = [18.5, 19.5]
+    # hosts the cuts keep: no point sources, and the bright end (mag_z well inside 16-20.5)
+    m["lens_galaxy"].update(type_fractions={"DEV": 1, "SER": 1, "EXP": 1, "REX": 1})
+    m["lens_galaxy"]["luminosity_power"] = 6.0
     m["negatives_per_positive"] = 6.0
     return params
 

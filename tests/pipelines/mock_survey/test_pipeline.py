@@ -45,6 +45,8 @@ def _run(root: Path, params: dict) -> DataCatalog:
                 filepath=str(root / "lenscat.csv"), save_args={"index": False}
             ),
             "mock_survey_examples_figure": MemoryDataset(copy_mode="assign"),
+            "mock_realism_figure": MemoryDataset(copy_mode="assign"),
+            "mock_realism": MemoryDataset(),
             "params:mock_survey": MemoryDataset(params),
         }
     )
@@ -119,6 +121,11 @@ def test_mock_survey_writes_real_world_formats(tmp_path, mock_params):
     assert reasons == {"truncated file"}
     assert "fits" in readers
     assert isinstance(catalog.load("mock_survey_examples_figure"), matplotlib.figure.Figure)
+    # the realism table: every reference quantity for both classes, read from the files
+    realism = catalog.load("mock_realism")
+    assert set(realism["mock_class"]) == {"lens", "non-lens"}
+    assert (realism["n_mock"] > 0).all() and realism["mock_p50"].notna().all()
+    assert isinstance(catalog.load("mock_realism_figure"), matplotlib.figure.Figure)
     # the scan region: its own sweeps and service files, lenses hidden and in no catalogue
     scan = everything[everything["region"] == "scan"]
     assert len(scan) == 40 and (scan["kind"] == "lens").sum() == 2

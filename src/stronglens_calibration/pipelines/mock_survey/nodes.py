@@ -115,3 +115,31 @@ def plot_mock_examples(
     return mock_examples_figure(
         _region(truth, "train"), cutouts, MockSurveyConfig.from_params(params)
     )
+
+
+def measure_mock_realism(
+    truth: pd.DataFrame, cutouts: dict[str, Callable[[], bytes]], params: dict[str, Any]
+) -> tuple[pd.DataFrame, matplotlib.figure.Figure]:
+    """The mock's lenses and non-lenses measured as real DR10 candidates were, beside the
+    real figures (:func:`~.mock.realism_report.mock_realism`), and their figure; logs
+    every quantity whose mock median falls outside the real range."""
+    from stronglens_calibration.mock.realism_report import mock_realism, realism_figure
+
+    cfg = MockSurveyConfig.from_params(params)
+    table = mock_realism(_region(truth, "train"), cutouts, cfg, cfg.realism_n_per_class)
+    for rec in table[~table["median_inside"]].to_dict("records"):
+        logger.warning(
+            "mock %s: median %s %s = %.4g outside the real range [%.4g, %.4g]",
+            rec["mock_class"],
+            rec["quantity"],
+            rec["band"],
+            rec["mock_p50"],
+            rec["check_low"],
+            rec["check_high"],
+        )
+    logger.info(
+        "mock realism: %d of %d medians inside the real DR10 ranges",
+        int(table["median_inside"].sum()),
+        len(table),
+    )
+    return table, realism_figure(table)

@@ -4,6 +4,7 @@ from kedro.pipeline import Node, Pipeline
 
 from stronglens_calibration.pipelines.mock_survey.nodes import (
     draw_mock_population,
+    measure_mock_realism,
     plot_mock_examples,
     read_lenscat_package_catalogue,
     render_cutouts,
@@ -59,6 +60,12 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 ["mock_truth", "params:mock_survey"],
                 "scan_cutouts",
                 name="render_scan_cutouts_node",
+            ),
+            Node(
+                measure_mock_realism,
+                ["mock_truth", "raw_cutouts", "params:mock_survey"],
+                ["mock_realism", "mock_realism_figure"],
+                name="measure_mock_realism_node",
             ),
             Node(
                 plot_mock_examples,
