@@ -164,6 +164,27 @@ def test_expected_lenses_and_their_interval():
     )
 
 
+def test_the_interval_spans_the_calibrations_own_uncertainty():
+    p = np.full(100, 0.1)
+    wide = expected_lenses(p, (np.full(100, 0.05), np.full(100, 0.2)))
+    assert wide["expected"] == pytest.approx(10.0)
+    assert wide["ci_low"] == pytest.approx(max(0.0, 5 - 1.96 * np.sqrt(100 * 0.05 * 0.95)))
+    assert wide["ci_high"] == pytest.approx(20 + 1.96 * 4.0)
+
+
+def test_the_temperature_interval_holds_the_fitted_temperature():
+    from stronglens_calibration.evaluation.calibration import fit_temperature, temperature_interval
+
+    rng = np.random.default_rng(4)
+    y = (rng.random(400) < 0.3).astype(int)
+    z = 2.0 * (2 * y - 1) + rng.normal(0, 2.0, 400)  # over-confident logits: T > 1
+    t = fit_temperature(z, y).temperature
+    lo, hi = temperature_interval(z, y, 100, 0)
+    assert lo < t < hi and lo > 0.5 and hi < 5
+    small = temperature_interval(z[:60], y[:60], 100, 0)
+    assert small[1] - small[0] > hi - lo  # fewer objects, a less certain calibration
+
+
 def test_the_inspection_page_links_every_candidate_and_records_grades():
     candidates = pd.DataFrame(
         {

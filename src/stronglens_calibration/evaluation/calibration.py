@@ -231,8 +231,31 @@ def probabilities(logits: np.ndarray) -> np.ndarray:
     return expit(np.asarray(logits, dtype=np.float64))
 
 
+def temperature_interval(
+    logits: np.ndarray, labels: np.ndarray, n_boot: int, seed: int
+) -> tuple[float, float]:
+    """95 % bootstrap interval of the fitted temperature (class-stratified resamples of
+    the validation objects): how uncertain the calibration itself is."""
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(labels).astype(int)
+    rng = np.random.default_rng([seed, 23])
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    temps = []
+    for _ in range(n_boot):
+        idx = np.concatenate(
+            [rng.choice(pos, len(pos), replace=True), rng.choice(neg, len(neg), replace=True)]
+        )
+        temps.append(fit_temperature(z[idx], y[idx]).temperature)
+    lo, hi = np.percentile(temps, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def calibrate_on_validation(
-    val_scores: pd.DataFrame, objects: pd.DataFrame, survey_prevalence: float
+    val_scores: pd.DataFrame,
+    objects: pd.DataFrame,
+    survey_prevalence: float,
+    n_bootstrap: int = 0,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """Temperature by minimum NLL on the validation split, and the priors.
 
@@ -244,7 +267,9 @@ def calibrate_on_validation(
     dict
         :class:`TemperatureFit` fields, ``sample_prior`` (lens
         fraction among the usable training objects), ``val_prior`` (the same on the
-        validation split, for comparison) and ``survey_prevalence``.
+        validation split, for comparison) and ``survey_prevalence``; with
+        ``n_bootstrap > 0`` also ``temperature_ci_low`` and ``temperature_ci_high``
+        (:func:`temperature_interval`).
     """
     survey = survey_prevalence
     prior_logit(survey, "'survey_prevalence'")
@@ -270,8 +295,15 @@ def calibrate_on_validation(
         sample_prior,
         val_prior,
     )
+    interval = {}
+    if n_bootstrap > 0:
+        lo, hi = temperature_interval(
+            rows["logit"].to_numpy(), rows["label"].to_numpy(), n_bootstrap, seed
+        )
+        interval = {"temperature_ci_low": lo, "temperature_ci_high": hi}
     return {
         **fit.to_dict(),
+        **interval,
         "sample_prior": sample_prior,
         "val_prior": val_prior,
         "survey_prevalence": survey,

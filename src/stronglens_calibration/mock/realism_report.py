@@ -74,6 +74,10 @@ def mock_realism(
         table = compare_with_reference(measure_stamps(stamps), reference)
         table.insert(0, "mock_class", label)
         tables.append(table)
+    if not tables:  # e.g. every stamp inside parquet tables: nothing of its own to read
+        columns = ["mock_class", *reference.columns, "mock_p5", "mock_p50", "mock_p95"]
+        columns += ["n_mock", "check_low", "check_high", "median_inside"]
+        return pd.DataFrame(columns=columns)
     return pd.concat(tables, ignore_index=True)
 
 
@@ -81,6 +85,10 @@ def realism_figure(table: pd.DataFrame) -> matplotlib.figure.Figure:
     """Each quantity: the range checked (grey), the real median (black tick) and the
     mock's 5-95 % range with its median, lenses and non-lenses."""
     keys = table[["quantity", "band"]].drop_duplicates().to_numpy().tolist()
+    if not keys:
+        fig = matplotlib.figure.Figure(figsize=(6.0, 1.5))
+        fig.text(0.5, 0.5, "no mock stamp with a file of its own to measure", ha="center")
+        return fig
     fig = matplotlib.figure.Figure(figsize=(9.0, 1.0 + 0.55 * len(keys)))
     axes = fig.subplots(len(keys), 1, squeeze=False)[:, 0]
     colours = {"lens": "tab:red", "non-lens": "tab:blue"}

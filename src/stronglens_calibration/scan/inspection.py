@@ -53,13 +53,26 @@ def top_candidates(partitions: Iterable[pd.DataFrame], n: int) -> pd.DataFrame:
     return best.reindex(columns=list(CANDIDATE_COLUMNS))
 
 
-def expected_lenses(p: np.ndarray) -> dict[str, float]:
+def expected_lenses(p: np.ndarray, p_alternatives: tuple[np.ndarray, ...] = ()) -> dict[str, float]:
     """Expected number of lenses among objects of probabilities ``p`` and its 95 %
-    interval (the sum of independent Bernoulli trials, normal approximation)."""
-    p = np.asarray(p, dtype=np.float64)
-    mean = float(p.sum())
-    sd = float(np.sqrt((p * (1 - p)).sum()))
-    return {"expected": mean, "ci_low": max(0.0, mean - 1.96 * sd), "ci_high": mean + 1.96 * sd}
+    interval (the sum of independent Bernoulli trials, normal approximation).
+
+    ``p_alternatives`` are the same objects' probabilities under other calibrations
+    (e.g. the ends of the temperature's interval): the interval then spans every one of
+    them, so it holds the calibration's own uncertainty as well as the counting's.
+    """
+
+    def bounds(q: np.ndarray) -> tuple[float, float, float]:
+        q = np.asarray(q, dtype=np.float64)
+        mean = float(q.sum())
+        sd = float(np.sqrt((q * (1 - q)).sum()))
+        return mean, max(0.0, mean - 1.96 * sd), mean + 1.96 * sd
+
+    mean, lo, hi = bounds(p)
+    for q in p_alternatives:
+        _, q_lo, q_hi = bounds(q)
+        lo, hi = min(lo, q_lo), max(hi, q_hi)
+    return {"expected": mean, "ci_low": lo, "ci_high": hi}
 
 
 def _png_data_uri(stamp: np.ndarray, q: float, stretch: float, crop: int) -> str:

@@ -58,7 +58,13 @@ def fit_calibration(
 ) -> dict[str, Any]:
     """Temperature on the validation split; priors (labels only, no stamp)."""
     cfg = EvaluateConfig.from_params(params)
-    return calibrate_on_validation(val_scores, objects_split, cfg.metrics.survey_prevalence)
+    return calibrate_on_validation(
+        val_scores,
+        objects_split,
+        cfg.metrics.survey_prevalence,
+        n_bootstrap=min(cfg.metrics.n_bootstrap, 200),  # each resample is one 1-D fit
+        seed=cfg.seed,
+    )
 
 
 def evaluate_test(

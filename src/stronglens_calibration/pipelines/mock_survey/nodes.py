@@ -127,6 +127,8 @@ def measure_mock_realism(
 
     cfg = MockSurveyConfig.from_params(params)
     table = mock_realism(_region(truth, "train"), cutouts, cfg, cfg.realism_n_per_class)
+    if table.empty:
+        logger.warning("mock realism: no stamp with a file of its own to measure")
     for rec in table[~table["median_inside"]].to_dict("records"):
         logger.warning(
             "mock %s: median %s %s = %.4g outside the real range [%.4g, %.4g]",

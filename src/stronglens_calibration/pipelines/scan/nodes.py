@@ -275,6 +275,9 @@ def rank_scan_candidates(
 
     candidates = top_candidates(shards(), cfg.n_candidates)
     top = candidates["p_survey"].to_numpy(np.float64)
+    alternatives = _calibration_alternatives(
+        candidates["logit"].to_numpy(np.float64), calib, cfg.scoring.survey_prevalence
+    )
     summary = {
         "model_fingerprint": fp,
         "objects": counts["objects"],
@@ -282,7 +285,8 @@ def rank_scan_candidates(
         "not_scored": reasons,
         "survey_prevalence": cfg.scoring.survey_prevalence,
         "n_candidates": int(len(candidates)),
-        "expected_lenses_among_candidates": expected_lenses(top),
+        "expected_lenses_among_candidates": expected_lenses(top, alternatives),
+        "calibration_uncertainty_included": bool(alternatives),
         "known_lenses": {
             "n": len(known),
             "among_candidates": int((candidates["known_lens"].fillna("") != "").sum()),
@@ -322,3 +326,19 @@ def build_inspection_page(
         )
         stamps = list(pixels)
     return inspection_page(scan_candidates, stamps, scan_summary, cfg.display)
+
+
+def _calibration_alternatives(
+    logits: np.ndarray, calibration: dict, prevalence: float
+) -> tuple[np.ndarray, ...]:
+    """The candidates' ``p_survey`` at the ends of the temperature's 95 % interval (none
+    when the calibration has no interval, e.g. one written before it was measured)."""
+    from stronglens_calibration.evaluation.metrics import survey_probabilities
+
+    if "temperature_ci_low" not in calibration:
+        return ()
+    out = []
+    for key in ("temperature_ci_low", "temperature_ci_high"):
+        prior = dict(calibration) | {"temperature": calibration[key]}
+        out.append(survey_probabilities(logits, prior | {"survey_prevalence": prevalence}))
+    return tuple(out)
