@@ -54,17 +54,33 @@ def measure_data_gates(
     return report, metrics
 
 
-def enforce_data_gates(report: dict[str, Any]) -> bool:
+def enforce_data_gates(report: dict[str, Any], objects_split: pd.DataFrame) -> dict[str, Any]:
     """Stop the run when a data gate failed and ``enforce`` is on (after the report and
-    the metrics were saved); ``True`` lets training start."""
+    the metrics were saved); otherwise the verdict training reads.
+
+    Returns
+    -------
+    dict
+        ``passed``, ``enforce``, ``failed`` (gate names) and ``objects_split``: the
+        fingerprint of the table the gates measured, so that training can refuse a
+        verdict that belongs to other data (a stale file left by an earlier run).
+    """
+    from stronglens_calibration.tracking.hooks import table_fingerprint
+
+    verdict = {
+        "passed": bool(report["passed"]),
+        "enforce": bool(report["enforce"]),
+        "failed": [name for name, g in report["gates"].items() if not g["passed"]],
+        "objects_split": table_fingerprint(objects_split),
+    }
     if report["passed"]:
         logger.info("all data gates passed")
-        return True
+        return verdict
     message = failure_message(report)
     if report["enforce"]:
         raise RuntimeError(message)
     logger.warning("%s\n(enforce: false, continuing)", message)
-    return False
+    return verdict
 
 
 def plot_gate_diagnostics(

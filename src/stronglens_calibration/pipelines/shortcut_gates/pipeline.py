@@ -27,7 +27,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 enforce_data_gates,
-                "gate_report",
+                ["gate_report", "objects_split"],
                 "data_gates_passed",
                 name="enforce_data_gates_node",
             ),

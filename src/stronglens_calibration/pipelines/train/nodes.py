@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 def train_lens_finder(
     objects_split: pd.DataFrame,
     stamps: dict[str, Callable[[], np.ndarray]],
-    data_gates_passed: bool,
+    data_gates_passed: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[dict, pd.DataFrame, dict[str, list[dict[str, float]]]]:
     """Train on the ``train`` split, early-stop on ``val``; ``test`` is never read.
@@ -34,8 +34,7 @@ def train_lens_finder(
     metrics : dict
         ``train_loss``, ``val_loss``, ``val_auc`` per epoch for MLflow.
     """
-    if not data_gates_passed:
-        logger.warning("training although a data gate failed (shortcut_gates.enforce: false)")
+    _check_gate_verdict(data_gates_passed, objects_split)
     settings = TrainSettings.from_params(params)
     cfg, pre = settings.hyper, settings.preprocessing
     if not objects_split["cutout_ok"].any():
@@ -70,3 +69,27 @@ def train_lens_finder(
         for key in ("train_loss", "val_loss", "val_auc")
     }
     return to_artifact(model, cfg.__dict__, pre), frame, metrics
+
+
+def _check_gate_verdict(verdict: Any, objects_split: pd.DataFrame) -> None:
+    """Train only on the data the gates measured: the verdict must name this very
+    ``objects_split``; a failed verdict (``enforce: false``) is logged, not hidden."""
+    from stronglens_calibration.tracking.hooks import table_fingerprint
+
+    if not isinstance(verdict, dict) or "objects_split" not in verdict:
+        raise ValueError(
+            "data_gates_passed.json does not name the objects_split it was measured on "
+            "(written by an older version): run `kedro run --pipelines shortcut_gates` first"
+        )
+    current = table_fingerprint(objects_split)
+    if verdict["objects_split"] != current:
+        raise ValueError(
+            f"the data-gate verdict belongs to another objects_split ({verdict['objects_split']},"
+            f" this one is {current}): the gates have not passed on these data; run "
+            "`kedro run --pipelines shortcut_gates` first"
+        )
+    if not verdict["passed"]:
+        logger.warning(
+            "training although data gate(s) %s failed (shortcut_gates.enforce: false)",
+            ", ".join(verdict["failed"]),
+        )
