@@ -226,3 +226,15 @@ def test_the_gate_figure_draws_an_interval_that_misses_its_value():
     ax = fig.axes[1]
     xs = np.concatenate([line.get_xdata() for line in ax.lines])
     assert np.isclose(xs, 0.03).any() and np.isclose(xs, 0.2).any()  # the interval's ends
+
+
+def test_auc_gates_are_two_sided():
+    """A held-out AUC of 0.37 separates the classes as well as one of 0.63 does."""
+    from stronglens_calibration.gates.registry import GATES
+
+    for name in ("gate_1_6_core_only", "gate_radial_profile"):
+        gate = GATES[name]
+        assert gate.rule == "auc"
+        assert gate.passes(0.52, 0.55) and gate.passes(0.48, 0.55)
+        assert not gate.passes(0.60, 0.55) and not gate.passes(0.40, 0.55)
+        assert not gate.passes(0.373, 0.6)  # an inverted radial AUC no longer passes

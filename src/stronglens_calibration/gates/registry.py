@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 #: How a threshold is read and applied: ``max`` (value below it), ``interval`` (value in
-#: ``[low, high]``), ``auc`` (an AUC below it, in [0.5, 1]), ``probability`` (in [0, 1]).
+#: ``[low, high]``), ``auc`` (a threshold t in [0.5, 1]: the AUC within ``(1 - t, t)``,
+#: i.e. ``|AUC - 0.5| < t - 0.5``; a classifier ranked the wrong way round separates the
+#: classes too), ``probability`` (in [0, 1]).
 THRESHOLD_RULES: tuple[str, ...] = ("max", "interval", "auc", "probability")
 
 
@@ -53,6 +55,8 @@ class GateDefinition:
         """The verdict of a value against this gate's threshold."""
         if self.rule == "interval":
             return bool(threshold[0] <= value <= threshold[1])
+        if self.rule == "auc":  # two-sided: an inverted AUC is a separation as well
+            return bool(abs(value - 0.5) < threshold - 0.5)
         return bool(value < threshold)
 
 
