@@ -22,8 +22,9 @@ from stronglens_calibration.stamps.reference_measures import (
 
 
 def realism_sample(truth: pd.DataFrame, n_per_class: int, seed: int) -> pd.DataFrame:
-    """Up to ``n_per_class`` lenses and as many non-lens galaxies of the training sample,
-    with a file of their own, no defect and every band exposed."""
+    """Up to ``n_per_class`` lenses and as many non-lens galaxies of ``truth`` (the
+    training sample's population rows), with a file of their own, no defect and every
+    band exposed; the same rows for a seed."""
     if n_per_class < 1:
         raise ValueError(f"'n_per_class' must be >= 1, got {n_per_class}")
     rng = np.random.default_rng([seed, 41])
@@ -32,7 +33,6 @@ def realism_sample(truth: pd.DataFrame, n_per_class: int, seed: int) -> pd.DataF
         (truth["defect"] == "")
         & truth["file_format"].isin(["fits", "npz_cutout", "npz_bands"])
         & full_depth
-        & (truth.get("region", "train") == "train")
     ]
     picks = []
     for kind in ("lens", "galaxy"):
