@@ -98,6 +98,8 @@ def small_parameters(project_parameters: dict[str, Any], mock_params: dict[str, 
     # 12 lenses cannot fill every sampling stratum: the shortfall check has its own test
     params["ingest"]["sampling"]["max_negative_shortfall"] = 1.0
     params["quality"]["n_workers"] = 1
+    # the gates' permutation null at test size (its calibration has tests of its own)
+    params["shortcut_gates"]["permutation_null"].update(permutations=20, bootstrap=50)
     return params
 
 

@@ -33,6 +33,7 @@ LIBRARIES = (
     "scan",
     "allocator",
     "reference",
+    "reporting",
 )
 
 _PROBE = """

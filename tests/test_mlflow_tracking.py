@@ -13,6 +13,7 @@ SMALL = (
     "mock_survey.n_positives=60,mock_survey.n_workers=1,ingest.cutouts.n_workers=1,"
     "mock_survey.scan_region.n_galaxies=40,"
     "quality.n_workers=1,shortcut_gates.enforce=false,shortcut_gates.n_bootstrap=50,"
+    "shortcut_gates.permutation_null.permutations=10,shortcut_gates.permutation_null.bootstrap=20,"
     "ingest.sampling.max_negative_shortfall=1.0"
 )
 FLOW = "ingest,quality,split,shortcut_gates"
@@ -59,6 +60,14 @@ def test_two_runs_are_compared_on_their_gate_metrics(tmp_path):
         reports = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "reports")}
         assert {"split_sky_map.png", "gate_diagnostics.png"} <= figures
         assert {"gate_report.json", "split_report.json", "quality_report.json"} <= reports
+        # the run report: an artifact, and its summary as the run's description
+        assert "run_report.html" in reports
+        assert "data gates: " in run.data.tags["mlflow.note.content"]
+        for gate in ("gate_1_5_normalisation", "gate_1_6_core_only", "gate_1_8_core_brightness"):
+            assert run.data.tags[f"gate.{gate}"] in ("pass", "inconclusive", "fail")
+        assert run.data.metrics["gate_1_6_core_auc_verdict"] in (-1.0, 0.0, 1.0)
+    page = (project / "data/08_reporting/run_report.html").read_text()
+    assert "Shortcut gates (before training)" in page and "status" in page
     # the same data, split the same way: the tables differ only in sample_weight
     a, b = (r.data.tags["fingerprint.objects_split"] for r in flow_runs)
     assert a != b

@@ -35,6 +35,22 @@ def test_a_bad_value_names_its_dotted_path(project_parameters):
         check_parameters(params, {}, project_parameters)
 
 
+def test_a_device_this_machine_lacks_is_refused_by_name(project_parameters):
+    """``train.device=cuda:0`` on a machine without CUDA stops before the run, naming the
+    parameter (torch alone would fail mid-run with a bare AssertionError)."""
+    import torch
+
+    params = copy.deepcopy(project_parameters)
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    params["train"]["device"] = f"cuda:{count}"  # one more than there are
+    with pytest.raises(ParameterError, match="'train.device'.*cuda"):
+        check_parameters(params, {}, project_parameters)
+    params = copy.deepcopy(project_parameters)
+    params["scan"]["device"] = "gpu0"
+    with pytest.raises(ParameterError, match="'scan.device'.*torch device name"):
+        check_parameters(params, {}, project_parameters)
+
+
 @pytest.mark.slow
 def test_kedro_run_refuses_a_typo_before_any_node(tmp_path):
     project = copy_project(tmp_path / "project")

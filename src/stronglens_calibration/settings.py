@@ -6,6 +6,7 @@ from stronglens_calibration.preflight import PreflightHook
 from stronglens_calibration.spark.hooks import SparkHook
 from stronglens_calibration.tracking.artifacts import MlflowArtifactsHook
 from stronglens_calibration.tracking.hooks import MlflowTagsHook
+from stronglens_calibration.tracking.run_report_hook import RunReportHook
 
 HOOKS = (
     SparkHook(),
@@ -13,6 +14,7 @@ HOOKS = (
     ParameterCheckHook(),
     MlflowTagsHook(),
     MlflowArtifactsHook(),
+    RunReportHook(),
 )
 
 CONFIG_LOADER_CLASS = ProjectConfigLoader

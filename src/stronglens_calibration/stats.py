@@ -11,12 +11,16 @@ from scipy.stats import beta
 from sklearn.metrics import roc_auc_score
 
 
-def bootstrap(
-    statistic: Callable[[np.ndarray], float], labels: np.ndarray, n_boot: int, seed: int
-) -> tuple[float, float]:
-    """95 % percentile interval of ``statistic(index)`` over class-stratified resamples.
+def bootstrap_samples(
+    statistic: Callable[[np.ndarray], float | np.ndarray],
+    labels: np.ndarray,
+    n_boot: int,
+    seed: int,
+) -> np.ndarray:
+    """``statistic(index)`` over ``n_boot`` class-stratified resamples.
 
-    ``statistic`` takes an index array into the sample and returns a float.
+    ``statistic`` takes an index array into the sample and returns a float or a
+    ``(k,)`` array; the result is ``(n_boot,)`` or ``(n_boot, k)`` (NaN kept).
     """
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels).astype(int)
@@ -24,10 +28,20 @@ def bootstrap(
     values = []
     for _ in range(n_boot):
         idx = np.concatenate([rng.choice(g, g.size, replace=True) for g in groups])
-        v = statistic(idx)
-        if np.isfinite(v):
-            values.append(v)
-    if not values:
+        values.append(statistic(idx))
+    return np.asarray(values, dtype=float)
+
+
+def bootstrap(
+    statistic: Callable[[np.ndarray], float], labels: np.ndarray, n_boot: int, seed: int
+) -> tuple[float, float]:
+    """95 % percentile interval of ``statistic(index)`` over class-stratified resamples.
+
+    ``statistic`` takes an index array into the sample and returns a float.
+    """
+    values = bootstrap_samples(statistic, labels, n_boot, seed)
+    values = values[np.isfinite(values)]
+    if not values.size:
         return float("nan"), float("nan")
     lo, hi = np.percentile(values, [2.5, 97.5])
     return float(lo), float(hi)

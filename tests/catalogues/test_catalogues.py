@@ -132,3 +132,33 @@ def test_hard_confuser_categories_and_strata():
 )
 def test_sweep_boxes_from_names(name, box):
     assert sweep_box(name) == box
+
+
+def test_a_grading_with_stray_spaces_or_capitals_is_kept_and_others_are_counted():
+    """lenscat rows typed "confident " or "Probable" are the gradings they spell; rows of
+    the wanted references with another grading are counted in the report, not lost."""
+    import pandas as pd
+
+    from stronglens_calibration.catalogues.lenscat import (
+        build_positives,
+        select_candidates,
+        unselected_by_label,
+    )
+
+    lenscat = pd.DataFrame(
+        {
+            "name": ["a", "b", "c", "d"],
+            "RA [deg]": [10.0, 20.0, 30.0, 40.0],
+            "DEC [deg]": [1.0, 2.0, 3.0, 4.0],
+            "zlens": ["0.5", "-", "0.4", "0.3"],
+            "type": ["galaxy", "Galaxy ", "galaxy", "galaxy"],
+            "grading": ["confident ", "Probable", "maybe", "confident"],
+            "ref": ["DESI"] * 4,
+        }
+    )
+    rows = select_candidates(lenscat, ["DESI"], [])
+    assert list(rows["name"]) == ["a", "b", "d"]
+    positives, _ = build_positives(rows, {"confident": "A", "probable": "B"}, 1.0)
+    assert sorted(positives["tier"]) == ["A", "A", "B"]
+    left = unselected_by_label(lenscat, ["DESI"], [], ["confident", "probable"], ["galaxy"])
+    assert left == {"grading": {"maybe": 1}, "type": {}}

@@ -77,3 +77,29 @@ def test_the_dr10_north_south_boundary():
     ra = np.array([180.0, 180.0, 20.0, 180.0])  # NGC, NGC, SGC, NGC
     dec = np.array([32.5, 32.2, 40.0, -10.0])
     assert photsys_of_positions(ra, dec).tolist() == ["N", "S", "S", "S"]
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "expected"),
+    [
+        ("TYPE", np.array([1, 3], np.int16), "TYPE is a number (expected text)"),
+        ("RA", np.array([b"abc", b"152"]), "RA is text (expected a number)"),
+    ],
+)
+def test_a_sweep_column_of_the_wrong_type_is_named_before_any_scan(
+    tmp_path, column, values, expected
+):
+    """An integer TYPE would match no type cut and lose every galaxy of the file in
+    silence; a text RA would fail mid-scan naming nothing. Both are refused up front,
+    naming the file and the column."""
+    from astropy.table import Table
+
+    rows = sweep_rows(np.array([151.0, 152.0]), np.array([1.0, 2.0]))
+    path = write_sweep(tmp_path / f"{BOX}.fits", rows)
+    table = Table.read(path)
+    table.replace_column(column, values)
+    table.write(path, overwrite=True)
+    chosen, _ = choose_sweep_files([BOX])
+    _, problems = check_sweep_headers(chosen, lambda key: FITSTable(lambda: open(path, "rb"), key))
+    assert problems and problems[0]["key"] == BOX
+    assert expected in problems[0]["problem"]

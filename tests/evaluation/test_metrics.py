@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.special import expit, logit
 
@@ -144,3 +145,46 @@ def test_prior_shift_follows_bayes_rule():
     )
     with pytest.raises(ValueError, match="'survey_prior'"):
         survey_logits(z, 1.0, 0.25, 0.0)
+
+
+def test_operating_thresholds_come_from_validation_and_the_test_fpr_is_measured():
+    """An FPR-matched threshold is set on the validation non-lenses; on the test split the
+    false-positive rate at it is counted, not read back from the target."""
+    from stronglens_calibration.evaluation.metrics import (
+        MetricsConfig,
+        choose_operating_points,
+        measure_test_metrics,
+    )
+
+    rng = np.random.default_rng(3)
+    cfg = MetricsConfig(1e-3, (0.5,), (1e-2, 1e-3), 50, 10, 0, ("A", "B"))
+
+    def scores(n_neg, n_pos, shift):
+        return pd.DataFrame(
+            {
+                "object_id": [f"o{i}" for i in range(n_neg + n_pos)],
+                "logit": np.r_[rng.normal(-2, 1, n_neg), rng.normal(1.5, 1, n_pos)] + shift,
+                "label": np.r_[np.zeros(n_neg, int), np.ones(n_pos, int)],
+                "scored": True,
+                "tier": np.r_[[""] * n_neg, ["A"] * n_pos],
+                "confuser_category": "none",
+            }
+        )
+
+    calibration = {"temperature": 1.0, "sample_prior": 0.25, "survey_prevalence": 1e-3}
+    val = scores(400, 100, 0.0)
+    ops = choose_operating_points(val, calibration, cfg)
+    assert {op["chosen_on"] for op in ops.values()} == {"val"}
+    assert ops["fpr_1e-2"]["resolved"] and not ops["fpr_1e-3"]["resolved"]
+    assert ops["fpr_1e-2"]["n_negative_chosen_on"] == 400
+    test = scores(300, 80, 0.4)  # the test non-lenses score higher than validation's
+    metrics, _ = measure_test_metrics(test, calibration | {"operating_points": ops}, cfg)
+    op = metrics["operating_points"]["fpr_1e-2"]
+    neg = test.loc[test["label"] == 0, "logit"].to_numpy()
+    assert op["threshold_logit"] == ops["fpr_1e-2"]["threshold_logit"]
+    assert op["fpr"] == pytest.approx(np.mean(neg > op["threshold_logit"]))
+    assert op["fpr"] > 0.01  # a shifted test split shows it; a test-chosen threshold hides it
+    assert op["resolved_on_val"] and op["resolved_on_test"]
+    assert not metrics["operating_points"]["fpr_1e-3"]["resolved"]
+    with pytest.raises(ValueError, match="operating thresholds"):
+        measure_test_metrics(test, calibration, cfg)

@@ -13,6 +13,7 @@ from stronglens_calibration.synthetic import synthetic_store
 
 PARAMS = {
     "enforce": True,
+    "inconclusive": "stop_if_point_fails",
     "seed": 3,
     "split": "train",
     "max_per_class": 1800,
@@ -25,6 +26,7 @@ PARAMS = {
     "radial": {"max_radius_px": 40.0, "bin_width_px": 2.0},
     "folds": 5,
     "n_bootstrap": 100,
+    "permutation_null": {"permutations": 0, "bootstrap": 50},  # the null has tests of its own
     "logistic_C": 1.0,
     "thresholds": {
         "max_abs_cohens_d": 0.1,
@@ -32,6 +34,8 @@ PARAMS = {
         "core_ratio": [0.95, 1.05],
         "radial_auc": 0.60,
         "photsys_fraction_difference": 0.05,
+        "artefact_auc": 0.55,
+        "min_effective_sample_ratio": 1.0,
         "arc_suppressed_mean_p": 0.3,
     },
 }
@@ -56,9 +60,10 @@ def _run(tmp_path, plant=None, **kw):
     return run_data_gates(objects, stamps, GateConfig.from_params(PARAMS))
 
 
-def test_null_data_pass_and_the_core_auc_interval_covers_one_half(tmp_path):
+def test_null_data_stop_nothing_and_the_core_auc_interval_covers_one_half(tmp_path):
     report = _run(tmp_path)
-    assert report["passed"], failure_message(report)
+    assert report["blocking"] == [], failure_message(report)
+    assert all(g["verdict"] != "fail" for g in report["gates"].values())
     core = report["gates"]["gate_1_6_core_only"]
     assert core["ci_low"] <= 0.5 <= core["ci_high"]
     assert report["n_positive"] == 1000
@@ -74,8 +79,9 @@ def test_bright_cores_fail_gates_1_6_and_1_8(tmp_path):
         stamps[pos] = block
 
     report = _run(tmp_path, brighter_core)
-    assert not report["gates"]["gate_1_6_core_only"]["passed"]
-    assert not report["gates"]["gate_1_8_core_brightness"]["passed"]
+    assert report["gates"]["gate_1_6_core_only"]["verdict"] == "fail"
+    assert report["gates"]["gate_1_8_core_brightness"]["verdict"] == "fail"
+    assert {"gate_1_6_core_only", "gate_1_8_core_brightness"} <= set(report["blocking"])
     assert report["gates"]["gate_1_8_core_brightness"]["value"] > 1.3
     assert "gate_1_6_core_only" in failure_message(report)
 
@@ -89,8 +95,8 @@ def test_a_colour_offset_only_in_the_core_fails_gate_1_6_not_1_8(tmp_path):
         stamps[pos] = block
 
     report = _run(tmp_path, blue_core)
-    assert not report["gates"]["gate_1_6_core_only"]["passed"]
-    assert report["gates"]["gate_1_8_core_brightness"]["passed"]  # r band untouched
+    assert report["gates"]["gate_1_6_core_only"]["verdict"] == "fail"
+    assert "gate_1_8_core_brightness" not in report["blocking"]  # r band untouched
 
 
 def test_a_noise_level_difference_fails_gate_1_5(tmp_path):
@@ -100,7 +106,7 @@ def test_a_noise_level_difference_fails_gate_1_5(tmp_path):
 
     report = _run(tmp_path, noisier)
     gate = report["gates"]["gate_1_5_normalisation"]
-    assert not gate["passed"]
+    assert gate["verdict"] == "fail" and "gate_1_5_normalisation" in report["blocking"]
     assert abs(gate["cohens_d"]["annulus_mad_r"]) > 1.0
 
 
@@ -194,9 +200,9 @@ def test_a_photometric_system_imbalance_fails_its_gate(tmp_path):
     )
     gate = report["gates"]["gate_photometric_system"]
     assert gate["value"] == pytest.approx(0.5, abs=0.02)
-    assert not gate["passed"]
+    assert gate["verdict"] == "fail" and "gate_photometric_system" in report["blocking"]
     balanced = run_data_gates(objects.assign(photsys="S"), stamps, GateConfig.from_params(PARAMS))
-    assert balanced["gates"]["gate_photometric_system"]["passed"]
+    assert balanced["gates"]["gate_photometric_system"]["verdict"] == "pass"
 
 
 def test_the_gate_figure_draws_an_interval_that_misses_its_value():
@@ -238,3 +244,62 @@ def test_auc_gates_are_two_sided():
         assert gate.passes(0.52, 0.55) and gate.passes(0.48, 0.55)
         assert not gate.passes(0.60, 0.55) and not gate.passes(0.40, 0.55)
         assert not gate.passes(0.373, 0.6)  # an inverted radial AUC no longer passes
+
+
+def test_reweighting_onto_a_few_non_lenses_fails_the_effective_sample_gate(tmp_path):
+    """When a matching hands the weight to a handful of non-lenses, the gates compare the
+    lenses with those few: the effective-sample gate stops the run and names them."""
+    objects, stamps = _world(tmp_path, n=900)
+    neg = np.flatnonzero(objects["label"].to_numpy() == 0)
+    weights = objects["sample_weight"].to_numpy(float).copy()
+    weights[neg] = 0.01
+    heavy = neg[:12]
+    weights[heavy] = 40.0
+    report = run_data_gates(
+        objects.assign(sample_weight=weights), stamps, GateConfig.from_params(PARAMS)
+    )
+    gate = report["gates"]["gate_effective_sample"]
+    assert gate["effective_n_non_lenses"] < 20 < gate["n_non_lenses"]
+    assert gate["verdict"] == "fail" and "gate_effective_sample" in report["blocking"]
+    named = {w["object_id"] for w in gate["largest_weights"]}
+    assert named <= set(objects["object_id"].iloc[heavy])
+    assert gate["largest_weights"][0]["share_of_non_lens_weight"] > 0.05
+    plain = run_data_gates(objects, stamps, GateConfig.from_params(PARAMS))
+    assert plain["gates"]["gate_effective_sample"]["verdict"] == "pass"
+
+
+def test_a_zeroed_patch_in_every_lens_stamp_fails_the_artefact_gate(tmp_path):
+    """A 6 x 6 pixel patch of exact zeros at 10-20 px in every lens stamp (a mask
+    artefact) leaves the flux gates where they were; the artefact gate stops the run."""
+    c = SIZE // 2
+
+    def zero_patch(stamps, pos, rng):
+        block = stamps[pos]
+        block[:, :, c + 10 : c + 16, c + 12 : c + 18] = 0.0
+        stamps[pos] = block
+
+    report = _run(tmp_path, zero_patch)
+    gate = report["gates"]["gate_artefacts"]
+    assert gate["verdict"] == "fail" and "gate_artefacts" in report["blocking"]
+    assert gate["value"] > 0.95
+    assert gate["objects_with_artefacts"] == {"lenses": 1.0, "non_lenses": 0.0}
+    assert gate["rates"]["zero_annulus_r"] == {"lenses": 1.0, "non_lenses": 0.0}
+    assert "gate_1_8_core_brightness" not in report["blocking"]
+
+
+def test_artefact_indicators_count_zeros_nans_and_flat_patches():
+    from stronglens_calibration.gates.artefacts import artefact_indicators
+
+    rng = np.random.default_rng(0)
+    crops = rng.normal(0, 1, (3, 3, 41, 41)).astype(np.float32)
+    crops[1, 0, 20, 30:34] = 0.0  # 4 zeros in the g annulus, one pixel wide: not flat
+    crops[2, 2, 5:10, 5:10] = 7.0  # a flat 5 x 5 patch in z (3 x 3 windows: 9 centres)
+    crops[2, 1, 20, 20] = np.nan  # a NaN in the r core
+    features, names = artefact_indicators(crops, 1.5, (1.5, 20.0))
+    col = {n: features[:, j] for j, n in enumerate(names)}
+    annulus_area = np.count_nonzero((radius_map(41) >= 1.5) & (radius_map(41) < 20.0))
+    assert col["zero_annulus_g"][1] == pytest.approx(4 / annulus_area)
+    assert col["constant_annulus_g"][1] == 0.0
+    assert col["constant_annulus_z"][2] == pytest.approx(9 / annulus_area)
+    assert col["nan_core_r"][2] == pytest.approx(1 / 9)
+    assert features[0].sum() == 0.0  # clean noise has none of them

@@ -46,16 +46,47 @@ def select_candidates(
 ) -> pd.DataFrame:
     """Rows found in ground-based imaging (by reference or name) with a wanted grading.
 
+    ``grading`` and ``type`` are compared without surrounding white space and case
+    (``"confident "`` is ``confident``), and returned so normalised.
+
     Returns
     -------
     pandas.DataFrame
         The matching rows, in file order, with their original index.
     """
     check_lenscat_columns(lenscat)
+    grading, kind = normalised_label(lenscat["grading"]), normalised_label(lenscat["type"])
     keep = matches_patterns(lenscat, ref_patterns, name_patterns)
-    keep &= lenscat["grading"].isin(list(gradings)).to_numpy()
-    keep &= lenscat["type"].isin(list(lens_types)).to_numpy()
-    return lenscat.loc[keep]
+    keep &= grading.isin([g.strip().casefold() for g in gradings]).to_numpy()
+    keep &= kind.isin([t.strip().casefold() for t in lens_types]).to_numpy()
+    return lenscat.loc[keep].assign(grading=grading[keep], type=kind[keep])
+
+
+def normalised_label(column: pd.Series) -> pd.Series:
+    """A text column stripped of surrounding white space and case-folded."""
+    return column.astype(str).str.strip().str.casefold()
+
+
+def unselected_by_label(
+    lenscat: pd.DataFrame,
+    ref_patterns: Sequence[str],
+    name_patterns: Sequence[str],
+    gradings: Sequence[str],
+    lens_types: Sequence[str],
+) -> dict[str, dict[str, int]]:
+    """Rows of the wanted references left out by their grading or type, counted per
+    value (so that an unexpected spelling shows up in the report rather than vanishing).
+    """
+    check_lenscat_columns(lenscat)
+    ours = matches_patterns(lenscat, ref_patterns, name_patterns)
+    grading, kind = normalised_label(lenscat["grading"]), normalised_label(lenscat["type"])
+    wanted_g = {g.strip().casefold() for g in gradings}
+    wanted_t = {t.strip().casefold() for t in lens_types}
+    out = {}
+    for name, values, wanted in (("grading", grading, wanted_g), ("type", kind, wanted_t)):
+        left = values[ours & ~values.isin(list(wanted)).to_numpy()]
+        out[name] = {str(v): int(n) for v, n in left.value_counts().items()}
+    return out
 
 
 def primary_alias(name: str) -> str:
@@ -112,7 +143,10 @@ def build_positives(
             "ra": ra,
             "dec": dec,
             "label": np.int8(1),
-            "tier": candidates["grading"].map(dict(tier_of_grading)).fillna("").to_numpy(str),
+            "tier": normalised_label(candidates["grading"])
+            .map({k.strip().casefold(): v for k, v in tier_of_grading.items()})
+            .fillna("")
+            .to_numpy(str),
             "origin": candidates["ref"].astype(str).to_numpy(),
             "lenscat_name": candidates["name"].astype(str).to_numpy(),
         }

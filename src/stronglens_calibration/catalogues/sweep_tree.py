@@ -105,17 +105,32 @@ def choose_sweep_files(keys: list[str]) -> tuple[list[SweepFile], list[dict[str,
 _DR8_MARKERS = ("SHAPEDEV_R", "SHAPEEXP_R")
 
 
-def column_problems(columns: list[str]) -> str:
+#: Sweep columns that hold text; every other column the project reads is a number.
+TEXT_COLUMNS: tuple[str, ...] = ("TYPE", "BRICKNAME")
+
+
+def column_problems(columns: list[str], kinds: dict[str, str] | None = None) -> str:
     """Why a sweep header cannot be scanned (``""`` when it can); names compared
-    case-insensitively."""
+    case-insensitively. With ``kinds`` (numpy kind per column) the types are checked
+    too: a Tractor ``TYPE`` stored as a number (``1`` for ``PSF``?) would match no
+    type cut and lose every galaxy of the file without a word."""
     have = {c.upper() for c in columns}
     missing = [c for c in SWEEP_COLUMNS if c not in have]
-    if not missing:
+    if missing:
+        schema = ""
+        if any(m in have for m in _DR8_MARKERS):
+            schema = " (a DR8 sweep: SHAPEDEV_*/SHAPEEXP_* instead of SHAPE_R; use DR9 or DR10)"
+        return f"lacks column(s) {missing}{schema}"
+    if kinds is None:
         return ""
-    schema = ""
-    if any(m in have for m in _DR8_MARKERS):
-        schema = " (a DR8 sweep: SHAPEDEV_*/SHAPEEXP_* instead of SHAPE_R; use DR9 or DR10)"
-    return f"lacks column(s) {missing}{schema}"
+    kind = {c.upper(): k for c, k in kinds.items()}
+    wrong = [
+        f"{c} is {'text' if kind[c] == 'S' else 'a number'} (expected "
+        f"{'text' if c in TEXT_COLUMNS else 'a number'})"
+        for c in SWEEP_COLUMNS
+        if (kind[c] == "S") != (c in TEXT_COLUMNS)
+    ]
+    return f"column type(s) wrong: {'; '.join(wrong)}" if wrong else ""
 
 
 def check_sweep_headers(
@@ -146,7 +161,7 @@ def check_sweep_headers(
         except (OSError, ValueError, KeyError) as exc:
             problems.append({"key": f.key, "problem": f"unreadable header ({exc})"})
             continue
-        problem = column_problems(table.columns)
+        problem = column_problems(table.columns, getattr(table, "column_kinds", None))
         if problem:
             problems.append({"key": f.key, "problem": problem})
         else:

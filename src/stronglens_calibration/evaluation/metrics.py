@@ -118,10 +118,49 @@ def operating_thresholds(
     return ops
 
 
+def choose_operating_points(
+    val_scores: pd.DataFrame, calibration: Mapping[str, Any], cfg: MetricsConfig
+) -> dict[str, dict[str, Any]]:
+    """Operating thresholds chosen on the validation split, to be applied to the test
+    split: no test label ever sets a threshold, so the test FPR at an FPR-matched
+    threshold is a measurement (with its interval), not the target read back.
+
+    Parameters
+    ----------
+    val_scores : pandas.DataFrame
+        ``logit``, ``label``, ``scored`` of the validation objects.
+    calibration : Mapping
+        The temperature fitted on the same split.
+    cfg : MetricsConfig
+        The operating points.
+
+    Returns
+    -------
+    dict
+        :func:`operating_thresholds` with ``chosen_on: "val"`` and, for FPR-matched
+        thresholds, ``n_negative_chosen_on``.
+    """
+    rows = val_scores[val_scores["scored"]]
+    negatives = rows.loc[rows["label"] == 0, "logit"].to_numpy(float)
+    if negatives.size == 0:
+        raise ValueError("the validation split has no scored non-lens to set thresholds on")
+    ops = operating_thresholds(negatives, calibration, cfg)
+    for op in ops.values():
+        op["chosen_on"] = "val"
+        if op["kind"] == "fpr":
+            op["n_negative_chosen_on"] = int(negatives.size)
+    return ops
+
+
 def measure_test_metrics(
     test_scores: pd.DataFrame, calibration: Mapping[str, Any], cfg: MetricsConfig
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Every test-split metric, and the ranked candidate table.
+
+    The operating thresholds are those of ``calibration["operating_points"]``
+    (:func:`choose_operating_points`, on the validation split); an FPR-matched one is
+    ``resolved`` only when both splits hold enough non-lenses to see its target once
+    (``resolved_on_val``, ``resolved_on_test``).
 
     Returns
     -------
@@ -146,7 +185,17 @@ def measure_test_metrics(
     n_boot, seed = cfg.n_bootstrap, cfg.seed
     auc = weighted_auc(y, z, np.ones(len(y)))
     auc_lo, auc_hi = bootstrap_auc(y, z, np.ones(len(y)), n_boot, seed)
-    ops = operating_thresholds(z[neg], calibration, cfg)
+    if "operating_points" not in calibration:
+        raise ValueError(
+            "the calibration holds no operating thresholds chosen on the validation split "
+            "(written by an older version): rerun `kedro run --pipelines evaluate`"
+        )
+    ops = {name: dict(op) for name, op in calibration["operating_points"].items()}
+    for op in ops.values():
+        if op["kind"] == "fpr":
+            op["resolved_on_val"] = bool(op["resolved"])
+            op["resolved_on_test"] = bool(op["target_fpr"] * int(neg.sum()) >= 1)
+            op["resolved"] = op["resolved_on_val"] and op["resolved_on_test"]
     tier = scored["tier"].to_numpy(str)
     category = scored["confuser_category"].to_numpy(str)
     survey = calibration["survey_prevalence"]
@@ -172,6 +221,8 @@ def measure_test_metrics(
             # pessimistic end: fewest lenses found, most non-lenses let through
             "lower": precision_at_prevalence(tpr["ci_low"], fpr["ci_high"], survey),
             "upper": precision_at_prevalence(tpr["ci_high"], fpr["ci_low"], survey),
+            # with no false positive on test the point value is 1 whatever the truth
+            "resolved": bool(k_fp > 0 and op.get("resolved", True)),
         }
     p_raw = probabilities(z)
     p_cal = calibrated_probabilities(z, calibration)

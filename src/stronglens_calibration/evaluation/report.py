@@ -40,23 +40,29 @@ def evaluation_report(
         for op, g in selection_function.groupby("operating_point", sort=False)
     }
     notes = [
-        "Every number is on the test split; only the temperature comes from the validation split.",
+        "Every number is on the test split; the temperature and the operating thresholds "
+        "come from the validation split.",
         "Thresholds named p_gt_<p> apply to p_calibrated = sigmoid(z / T): probabilities at "
         f"the labelled sample's class balance (lens fraction {calibration['sample_prior']:.3f} "
         "in the training split).",
         "p_survey shifts them to the survey prevalence "
         f"{calibration['survey_prevalence']:g}: logit p_survey = z / T - logit(pi_sample) + "
         "logit(pi_survey). Precision is quoted at the survey prevalence.",
-        "FPR-matched thresholds come from the test non-lenses; with n non-lenses an FPR below "
-        "1/n is not resolved (resolved: false) and the threshold is the highest non-lens score.",
+        "FPR-matched thresholds are chosen on the validation non-lenses and applied to the "
+        "test split, whose FPR at them is measured (fpr, with its interval), never read back "
+        "from the target. A target below 1/n of either split's non-lenses is not resolved "
+        "(resolved: false; its validation threshold is the highest non-lens score), and "
+        "its rates are not logged to MLflow as numbers.",
         "Intervals: AUC by class-stratified bootstrap; proportions by the Jeffreys interval "
         "(95 %).",
     ]
     for name, op in test_metrics["operating_points"].items():
         if op["kind"] == "fpr" and not op["resolved"]:
             notes.append(
-                f"{name}: {test_metrics['n_negative']} test non-lenses cannot resolve FPR "
-                f"{op['target_fpr']:g}; its TPR is that at zero false positives."
+                f"{name}: {op['n_negative_chosen_on']} validation and "
+                f"{test_metrics['n_negative']} test non-lenses cannot resolve FPR "
+                f"{op['target_fpr']:g}; its threshold is the highest validation non-lens "
+                "score and its rates are upper bounds on what the test can say."
             )
     report = {
         **{k: v for k, v in test_metrics.items() if k != "ece"},
@@ -89,17 +95,23 @@ def evaluation_report(
         "realism_probe_auc",
     ):
         flat[key] = report[key]
+    ops = test_metrics["operating_points"]
+    resolved = {name: bool(op.get("resolved", True)) for name, op in ops.items()}
+    for name, ok in resolved.items():  # the status is logged; an unresolved rate is not
+        flat[f"resolved.{name}"] = float(ok)
     for key, value in test_metrics.items():
-        if key.startswith("tpr_at_fpr_"):
+        if key.startswith("tpr_at_fpr_") and resolved.get(key.removeprefix("tpr_at_"), True):
             flat[key] = value
     for key in [k for k in report if k.startswith("recall_tier_")]:
         for op, v in report[key].items():
-            flat[f"{key}.{op}"] = v["value"]
+            if resolved.get(op, True):
+                flat[f"{key}.{op}"] = v["value"]
     for op, v in report["precision_at_survey_prevalence"].items():
-        if isinstance(v, dict):
+        if isinstance(v, dict) and v.get("resolved", True):
             flat[f"precision_at_survey_prevalence.{op}"] = v["value"]
     for op, v in completeness.items():
-        flat[f"selection_completeness.{op}"] = v["value"]
+        if resolved.get(op, True):
+            flat[f"selection_completeness.{op}"] = v["value"]
     flat["ece_after_positives"] = test_metrics["ece"]["after"]["positives"]
     flat["ece_before_positives"] = test_metrics["ece"]["before"]["positives"]
     metrics = {

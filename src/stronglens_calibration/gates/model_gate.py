@@ -94,7 +94,8 @@ def arc_suppression_gate(
         lambda i: float(after[i].mean()), np.ones(len(after), dtype=int), cfg.n_bootstrap, cfg.seed
     )
     threshold = cfg.thresholds[GATE_1_7.name]
-    passed = GATE_1_7.passes(value, threshold)
+    verdict = GATE_1_7.verdict(ci[0], ci[1], threshold)
+    passed = verdict == "pass"
     logger.info(
         "%s: mean p %.3f -> %.3f [%.3f, %.3f] threshold %s -> %s",
         GATE_1_7.name,
@@ -103,7 +104,7 @@ def arc_suppression_gate(
         ci[0],
         ci[1],
         threshold,
-        "pass" if passed else "FAIL",
+        verdict.upper(),
     )
     return {
         GATE_1_7.name: {
@@ -111,11 +112,14 @@ def arc_suppression_gate(
             "ci_low": ci[0],
             "ci_high": ci[1],
             "threshold": threshold,
+            "verdict": verdict,
+            "point_passes": GATE_1_7.passes(value, threshold),
             "passed": passed,
             "mean_p_before": float(before.mean()),
             "arc_annulus_px": list(cfg.arc_annulus_px),
         },
         "n_positive": int(len(after)),
         "split": "val",
+        "verdict": verdict,
         "passed": passed,
     }

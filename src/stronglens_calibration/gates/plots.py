@@ -9,6 +9,12 @@ import matplotlib.figure
 import numpy as np
 import pandas as pd
 
+from stronglens_calibration.gates.registry import GATES
+from stronglens_calibration.gates.verdicts import pass_region
+
+#: Colours of the three verdicts.
+VERDICT_COLOURS = {"pass": "#228833", "inconclusive": "#ee7733", "fail": "#cc3311"}
+
 
 def gate_diagnostics_figure(
     sample: pd.DataFrame, report: Mapping[str, Any], core_radius_px: float, split: str
@@ -26,8 +32,11 @@ def gate_diagnostics_figure(
     split : str
         The split the gates looked at (title).
     """
-    fig = matplotlib.figure.Figure(figsize=(13, 4.6))
-    ax0, ax1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
+    names = list(report["gates"])
+    n_rows = len(names) + 1
+    fig = matplotlib.figure.Figure(figsize=(13, max(4.6, 0.75 * n_rows + 1.0)))
+    grid = fig.add_gridspec(n_rows, 2, width_ratios=[1, 1.3], hspace=0.9)
+    ax0 = fig.add_subplot(grid[:, 0])
     flux = sample["core_flux_r"].to_numpy(float)
     lo, hi = np.nanpercentile(flux[flux > 0], [0.5, 99.5]) if (flux > 0).any() else (1e-3, 1)
     bins = np.geomspace(max(lo, 1e-4), hi, 40)
@@ -51,32 +60,54 @@ def gate_diagnostics_figure(
     ax0.set_ylabel("density")
     ax0.legend(fontsize=8)
     ax0.set_title(f"gate sample: {split} split", fontsize=10)
-    names = list(report["gates"])
     for i, name in enumerate(names):
         g = report["gates"][name]
-        colour = "#228833" if g["passed"] else "#cc3311"
-        _interval(ax1, g, i, "o", colour)
-        thr = g["threshold"] if isinstance(g["threshold"], list) else [g["threshold"]]
+        ax = fig.add_subplot(grid[i, 1])
+        verdict = g.get("verdict", "pass" if g["passed"] else "fail")
+        colour = VERDICT_COLOURS[verdict]
+        null = g.get("null") or {}
+        ends = [g["value"], g["ci_low"], g["ci_high"]]
+        if null.get("measured"):
+            q = null["quantiles"]
+            ax.axvspan(q["2.5"], q["97.5"], color="0.85", lw=0)
+            ends += [q["2.5"], q["97.5"]]
+        _interval(ax, g, 0.0, "o", colour)
+        rule = GATES[name].rule if name in GATES else "max"
+        thr = [e for e in pass_region(rule, g["threshold"]) if np.isfinite(e)]
         for t in thr:
-            ax1.plot([t, t], [i - 0.3, i + 0.3], color="black", lw=2)
-        ax1.text(
-            g["value"],
-            i + 0.25,
-            f"{g['value']:.3f} {'pass' if g['passed'] else 'FAIL'}",
-            ha="center",
+            ax.plot([t, t], [-0.45, 0.45], color="black", lw=2)
+        ends += thr
+        finite = [e for e in ends if np.isfinite(e)]
+        span = max(finite) - min(finite) or 1.0
+        ax.set_xlim(min(finite) - 0.15 * span, max(finite) + 0.15 * span)
+        ax.set_ylim(-0.6, 0.6)
+        ax.set_yticks([])
+        p_text = f", null p = {null['p_value']:.2f}" if null.get("measured") else ""
+        ax.set_title(
+            f"{name}: {g['value']:.3f} {verdict.upper()}{p_text}",
             fontsize=8,
             color=colour,
+            loc="left",
         )
+        ax.tick_params(labelsize=7)
     diag = report["diagnostics"]["core_auc_at_diagnostic_radius"]
-    _interval(ax1, diag, len(names), "s", "grey")
-    ax1.set_yticks(
-        range(len(names) + 1),
-        [*names, f"diagnostic: core AUC r < {diag['core_radius_px']:g} px (no gate)"],
+    ax = fig.add_subplot(grid[len(names), 1])
+    _interval(ax, diag, 0.0, "s", "grey")
+    ax.set_ylim(-0.6, 0.6)
+    ax.set_yticks([])
+    ax.tick_params(labelsize=7)
+    ax.set_title(
+        f"diagnostic (no gate): core AUC r < {diag['core_radius_px']:g} px, {diag['value']:.3f}",
+        fontsize=8,
+        loc="left",
+    )
+    ax.set_xlabel(
+        "value with 95 % bootstrap interval; black bars: thresholds; grey band: 95 % of "
+        "the label-shuffle null",
         fontsize=8,
     )
-    ax1.set_xlabel("value (95 % bootstrap interval); black bars: thresholds")
-    ax1.set_title("shortcut gates " + ("passed" if report["passed"] else "FAILED"), fontsize=10)
-    fig.tight_layout()
+    overall = report.get("verdict", "pass" if report["passed"] else "fail")
+    fig.suptitle(f"shortcut gates: {overall.upper()}", fontsize=11)
     return fig
 
 

@@ -13,11 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-#: How a threshold is read and applied: ``max`` (value below it), ``interval`` (value in
-#: ``[low, high]``), ``auc`` (a threshold t in [0.5, 1]: the AUC within ``(1 - t, t)``,
-#: i.e. ``|AUC - 0.5| < t - 0.5``; a classifier ranked the wrong way round separates the
-#: classes too), ``probability`` (in [0, 1]).
-THRESHOLD_RULES: tuple[str, ...] = ("max", "interval", "auc", "probability")
+from stronglens_calibration.gates.verdicts import interval_verdict, point_passes
+
+#: How a threshold is read and applied: ``max`` (value below it), ``min`` (value at or
+#: above it), ``interval`` (value in ``[low, high]``), ``auc`` (a threshold t in [0.5, 1]:
+#: the AUC within ``(1 - t, t)``, i.e. ``|AUC - 0.5| < t - 0.5``; a classifier ranked the
+#: wrong way round separates the classes too), ``probability`` (in [0, 1], value below).
+#: Verdicts are taken on intervals (:mod:`~.verdicts`).
+THRESHOLD_RULES: tuple[str, ...] = ("max", "min", "interval", "auc", "probability")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,11 @@ class GateDefinition:
     measure : callable or None
         For data gates, ``measure(inputs, cfg) -> entry``; model gates are measured by
         their own function (they need the network).
+    label_measure : callable or None
+        For data gates that compare the classes, ``label_measure(inputs, cfg)`` returns
+        a :data:`~.null.LabelMeasure` (the statistic for any labelling), from which the
+        permutation null is measured; ``None`` for a gate that is not a class
+        comparison.
     """
 
     name: str
@@ -50,14 +58,15 @@ class GateDefinition:
     kind: str
     statistic: str
     measure: Callable[..., dict[str, Any]] | None = None
+    label_measure: Callable[..., Any] | None = None
 
     def passes(self, value: float, threshold: Any) -> bool:
-        """The verdict of a value against this gate's threshold."""
-        if self.rule == "interval":
-            return bool(threshold[0] <= value <= threshold[1])
-        if self.rule == "auc":  # two-sided: an inverted AUC is a separation as well
-            return bool(abs(value - 0.5) < threshold - 0.5)
-        return bool(value < threshold)
+        """Whether a point estimate lies where this gate's threshold allows."""
+        return point_passes(self.rule, value, threshold)
+
+    def verdict(self, ci_low: float, ci_high: float, threshold: Any) -> str:
+        """``pass``, ``fail`` or ``inconclusive`` of a 95 % interval."""
+        return interval_verdict(self.rule, ci_low, ci_high, threshold)
 
 
 #: Every gate, in report order (filled by the modules that measure them).

@@ -41,9 +41,46 @@ class TrainConfig:
     balance: str  # "sampler" or "loss"
 
 
-def select_device(requested: str = "auto") -> torch.device:
-    """CUDA, then MPS, then CPU (``auto``), or the requested device."""
-    if requested != "auto":
+def check_device(requested: str, parameter: str = "device") -> str:
+    """``requested`` when this machine has it (``auto`` always), else a ``ValueError``
+    naming ``parameter``: a CUDA device on a machine without one, a CUDA index beyond
+    the devices present, MPS where there is none, or a name torch does not know."""
+    requested = str(requested)
+    if requested == "auto":
+        return requested
+    try:
+        device = torch.device(requested)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"parameter '{parameter}' must be 'auto' or a torch device name (cpu, cuda, "
+            f"cuda:0, mps), got {requested!r}"
+        ) from exc
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(
+                f"parameter '{parameter}' asks for {requested!r}, but this machine has no "
+                "CUDA device (or this torch build has no CUDA); use 'auto' or 'cpu'"
+            )
+        if device.index is not None and device.index >= count:
+            raise ValueError(
+                f"parameter '{parameter}' asks for {requested!r}, but this machine has "
+                f"{count} CUDA device(s) (cuda:0 to cuda:{count - 1})"
+            )
+    if device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(
+                f"parameter '{parameter}' asks for 'mps', but MPS is not available here; "
+                "use 'auto' or 'cpu'"
+            )
+    return requested
+
+
+def select_device(requested: str = "auto", parameter: str = "device") -> torch.device:
+    """CUDA, then MPS, then CPU (``auto``), or the requested device (checked:
+    :func:`check_device`)."""
+    if check_device(requested, parameter) != "auto":
         return torch.device(requested)
     if torch.cuda.is_available():
         return torch.device("cuda")

@@ -92,6 +92,12 @@ class FITSTable:
         """Column names as stored."""
         return list(self._dtype.names or ())
 
+    @property
+    def column_kinds(self) -> dict[str, str]:
+        """numpy kind of each column as stored (``S`` text, ``i``/``u`` integer, ``f``
+        float, ``b`` logical), by name."""
+        return {name: self._dtype[name].base.kind for name in self.columns}
+
     def _resolve(self, columns: list[str] | None) -> list[str]:
         if columns is None:
             return self.columns

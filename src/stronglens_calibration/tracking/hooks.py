@@ -16,6 +16,20 @@ logger = logging.getLogger(__name__)
 #: Object tables whose content fingerprint is recorded as a tag when saved.
 FINGERPRINTED = ("objects_ingested", "objects_qc", "objects_split")
 
+#: Gate reports whose three-state verdicts become ``gate.<name>`` tags when saved.
+GATE_REPORTS = ("gate_report", "model_gate_report")
+
+
+def verdict_tags(report: dict[str, Any]) -> dict[str, str]:
+    """``gate.<name>``: each gate's verdict (pass / inconclusive / fail) in a gate report
+    (data gates under ``gates``, the model gate at the top level)."""
+    gates = report.get("gates", report)
+    return {
+        f"gate.{name}": str(g["verdict"])
+        for name, g in gates.items()
+        if isinstance(g, dict) and "verdict" in g
+    }
+
 
 def git_commit(path: Path) -> str:
     """The checked-out commit (with ``-dirty`` when the tree has changes), or ``unknown``."""
@@ -65,7 +79,8 @@ def resolved_data_root(runtime_params: dict[str, Any] | None, globals_: dict[str
 
 class MlflowTagsHook:
     """``git_commit`` and ``data_root`` at the start of a run (after kedro-mlflow opened
-    it), ``fingerprint.<table>`` whenever an object table is saved."""
+    it), ``fingerprint.<table>`` whenever an object table is saved, ``gate.<name>`` (the
+    verdict) whenever a gate report is saved."""
 
     def __init__(self) -> None:
         self._globals: dict[str, Any] = {}
@@ -87,3 +102,5 @@ class MlflowTagsHook:
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
         if dataset_name in FINGERPRINTED and isinstance(data, pd.DataFrame):
             _set_tags({f"fingerprint.{dataset_name}": table_fingerprint(data)})
+        elif dataset_name in GATE_REPORTS and isinstance(data, dict):
+            _set_tags(verdict_tags(data))

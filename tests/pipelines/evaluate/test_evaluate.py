@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +157,13 @@ def test_test_metrics_read_no_train_or_validation_row(survey):
     val_scores = nodes.score_validation(lens_finder, objects, _recording_stamps(catalog, log), ev)
     assert log and log <= _rows(objects, ["val"])
     calibration = nodes.fit_calibration(val_scores, objects, ev)
+    # the temperature and every operating threshold are set without a test label:
+    # flipping the test labels changes neither
+    flipped = objects.copy()
+    on_test = flipped["split"] == "test"
+    flipped.loc[on_test, "label"] = 1 - flipped.loc[on_test, "label"]
+    assert nodes.fit_calibration(val_scores, flipped, ev) == calibration
+    assert {op["chosen_on"] for op in calibration["operating_points"].values()} == {"val"}
 
     def test_outputs(objects_in, poison=None):
         """Everything the test split feeds: the evaluate pipeline from its test scores and
@@ -203,3 +211,126 @@ def test_a_bad_parameter_is_named(survey):
     scores = pd.DataFrame({"logit": [0.1, -1.0], "label": [1, 0], "scored": True})
     with pytest.raises(ValueError, match="evaluate.survey_prevalence"):
         nodes.fit_calibration(scores, catalog.load("objects_split"), ev)
+
+
+class _Cells(HTMLParser):
+    """Every element of the run report that carries ``data-key`` or ``data-missing``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[tuple[str, str]] = []
+        self.missing: list[str] = []
+        self._key: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "data-missing" in attrs:
+            self.missing.append(attrs["data-missing"])
+        if "data-key" in attrs:
+            self._key, self._text = attrs["data-key"], []
+
+    def handle_data(self, data):
+        if self._key is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if self._key is not None and tag in ("td", "p"):
+            self.cells.append((self._key, "".join(self._text)))
+            self._key = None
+
+
+def _shows_number(text: str, raw: float) -> bool:
+    import math
+
+    if math.isnan(raw):
+        return text == "n/a"
+    plain = text.replace(",", "")
+    if "e" in plain or "." not in plain:
+        return math.isclose(float(plain), raw, rel_tol=0.06, abs_tol=1e-12)
+    return abs(float(plain) - raw) <= 0.5 * 10 ** -len(plain.split(".")[1]) + 1e-12
+
+
+def _shows(text: str, raw) -> bool:
+    """Whether a printed cell shows ``raw`` (to the precision it prints)."""
+    if raw is None:
+        return text == "-"
+    if isinstance(raw, bool):
+        return text == ("yes" if raw else "no")
+    if isinstance(raw, int | float):
+        return _shows_number(text, float(raw))
+    if isinstance(raw, list):
+        parts = text.strip("[]").split(", ")
+        return len(parts) == len(raw) and all(_shows(t, r) for t, r in zip(parts, raw, strict=True))
+    return text == str(raw)
+
+
+@pytest.mark.slow
+def test_the_run_report_shows_every_section_as_its_sources_say(survey):
+    """The page renders from the pipelines' outputs; every value it prints is the value of
+    the field it names in its source report; missing sources are listed as not run."""
+    from stronglens_calibration.reporting.run_report import (
+        RunInfo,
+        lookup,
+        render_run_report,
+        summary_lines,
+    )
+    from stronglens_calibration.tracking.run_report_hook import collect_inputs
+
+    root, params = survey
+    params = copy.deepcopy(params)
+    params["shortcut_gates"].update(enforce=False, n_bootstrap=50)
+    params["shortcut_gates"]["permutation_null"].update(permutations=10, bootstrap=20)
+    run_pipelines(["shortcut_gates"], root, params)
+    if not (root / "08_reporting/evaluation_report.json").exists():
+        run_pipelines(["evaluate"], root, params)
+    inputs = collect_inputs(project_catalog(root, params), {"gate_report"})
+    assert {"ingest_report", "quality_report", "split_report", "gate_report"} <= set(inputs.reports)
+    assert "evaluation_report" in inputs.reports and "mock_realism" in inputs.tables
+    assert inputs.this_run == {"gate_report"}
+    assert {"gate_diagnostics", "roc_curve", "split_sky_map"} <= set(inputs.figures)
+    info = RunInfo("2026-01-01 00:00:00 UTC", ["shortcut_gates"], "completed")
+    page = render_run_report(info, inputs)
+
+    parser = _Cells()
+    parser.feed(page)
+    assert set(parser.missing) == {"training_history", "model_gate_report", "scan_report"}
+    checked: dict[str, int] = {}
+    for key, text in parser.cells:
+        source, path = key.split(":", 1)
+        if source == "mock_realism":
+            table = inputs.tables["mock_realism"]
+            assert text.startswith(f"{int(table['median_inside'].sum())} of {len(table)} ")
+        else:
+            report = inputs.reports[source]
+
+            def field(path, report=report):  # a field the source lacks is printed as "-"
+                try:
+                    return lookup(report, path)
+                except KeyError:
+                    return None
+
+            if "|" in path:
+                low, high = (field(p) for p in path.split("|"))
+                if low is None or high is None:
+                    assert text == "-", (key, text)
+                else:
+                    lo_text, hi_text = text.split(" to ")
+                    assert _shows(lo_text, low) and _shows(hi_text, high), (key, text)
+            else:
+                assert _shows(text, field(path)), (key, text)
+        checked[source] = checked.get(source, 0) + 1
+    gates = inputs.reports["gate_report"]["gates"]
+    shown = {k for k, _ in parser.cells}
+    for name in gates:  # every gate with its value, interval and verdict
+        for field in ("value", "verdict", "threshold"):
+            assert f"gate_report:gates.{name}.{field}" in shown
+        assert f"gate_report:gates.{name}.ci_low|gates.{name}.ci_high" in shown
+    for name in inputs.reports["evaluation_report"]["operating_points"]:
+        assert f"evaluation_report:operating_points.{name}.tpr" in shown
+    for reason in inputs.reports["quality_report"]["per_reason"]:
+        assert f"quality_report:per_reason.{reason}" in shown
+    assert all(checked.get(s, 0) >= 5 for s in ("ingest_report", "quality_report", "split_report"))
+    lines = summary_lines(inputs)
+    assert any(line.startswith("data gates: ") for line in lines)
+    assert any(line.startswith("test: AUC ") for line in lines)

@@ -251,3 +251,24 @@ def test_missing_cutouts_come_from_the_cutout_service_when_enabled(world):
     assert row["cutout_origin"] == "service"
     assert bool(row["cutout_ok"])
     assert (root / "01_raw/cutouts" / cutout_filename(lens)).exists()
+
+
+def test_a_header_only_or_unmatched_lenscat_is_named_as_such(project_parameters):
+    """An empty lenscat file stops ingest blaming the lenscat table (not the cutouts), and
+    a table without one wanted candidate says which gradings and types it holds."""
+    from stronglens_calibration.catalogues.lenscat import LENSCAT_COLUMNS
+    from stronglens_calibration.pipelines.ingest.nodes import select_positives
+
+    params = project_parameters["ingest"]
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in LENSCAT_COLUMNS})
+    with pytest.raises(ValueError, match="lens_candidates .* has no rows"):
+        select_positives(empty, params)
+    ref = "Huang et al. (2020)"  # a reference the default patterns search
+    other = pd.DataFrame(
+        {
+            "name": ["x"], "RA [deg]": [10.0], "DEC [deg]": [1.0], "zlens": ["0.5"],
+            "type": ["galaxy"], "grading": ["maybe"], "ref": [ref],
+        }
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="'maybe': 1"):
+        select_positives(other, params)

@@ -11,11 +11,16 @@ from stronglens_calibration.pipelines.train.nodes import _check_gate_verdict
 
 
 def _report(passed: bool, enforce: bool) -> dict:
-    gate = {"value": 0.6 if not passed else 0.5, "ci_low": 0.55, "ci_high": 0.65}
-    gate |= {"threshold": 0.55, "passed": passed}
+    gate = {"value": 0.62, "ci_low": 0.57, "ci_high": 0.67} if not passed else {}
+    gate = gate or {"value": 0.5, "ci_low": 0.47, "ci_high": 0.53}
+    verdict = "pass" if passed else "fail"
+    gate |= {"threshold": 0.55, "passed": passed, "verdict": verdict, "point_passes": passed}
     return {
         "gates": {"gate_1_6_core_only": gate},
         "passed": passed,
+        "verdict": verdict,
+        "blocking": [] if passed else ["gate_1_6_core_only"],
+        "inconclusive_rule": "stop_if_point_fails",
         "enforce": enforce,
         "n_positive": 10,
         "n_negative": 30,
@@ -52,4 +57,4 @@ def test_a_failed_gate_stops_the_run_or_is_logged_by_name(caplog):
     assert verdict["failed"] == ["gate_1_6_core_only"] and not verdict["passed"]
     with caplog.at_level(logging.WARNING):
         _check_gate_verdict(verdict, _objects())
-    assert "gate_1_6_core_only failed" in caplog.text
+    assert "gate_1_6_core_only stop an enforced run" in caplog.text

@@ -11,6 +11,7 @@ from stronglens_calibration.evaluation.calibration import prior_logit
 from stronglens_calibration.evaluation.injection import InjectionConfig
 from stronglens_calibration.evaluation.metrics import MetricsConfig
 from stronglens_calibration.evaluation.selection import RealismConfig
+from stronglens_calibration.models.training import check_device
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class EvaluateConfig:
         g = p.section("gallery")
         return cls(
             seed=seed,
-            device=str(p.raw("device")),
+            device=check_device(str(p.raw("device")), "evaluate.device"),
             batch_size=p.integer("batch_size", low=1),
             metrics=MetricsConfig(
                 survey_prevalence=survey,

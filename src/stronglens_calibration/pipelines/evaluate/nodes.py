@@ -16,7 +16,10 @@ import pandas as pd
 from stronglens_calibration.evaluation import plots
 from stronglens_calibration.evaluation.calibration import calibrate_on_validation
 from stronglens_calibration.evaluation.injection import plan_injections as _plan
-from stronglens_calibration.evaluation.metrics import measure_test_metrics
+from stronglens_calibration.evaluation.metrics import (
+    choose_operating_points,
+    measure_test_metrics,
+)
 from stronglens_calibration.evaluation.report import evaluation_report
 from stronglens_calibration.evaluation.scoring import score_split
 from stronglens_calibration.evaluation.selection import (
@@ -56,15 +59,18 @@ def score_test(
 def fit_calibration(
     val_scores: pd.DataFrame, objects_split: pd.DataFrame, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """Temperature on the validation split; priors (labels only, no stamp)."""
+    """Temperature on the validation split, priors (labels only, no stamp) and the
+    operating thresholds, chosen on the validation non-lenses (no test label sets one)."""
     cfg = EvaluateConfig.from_params(params)
-    return calibrate_on_validation(
+    calibration = calibrate_on_validation(
         val_scores,
         objects_split,
         cfg.metrics.survey_prevalence,
         n_bootstrap=min(cfg.metrics.n_bootstrap, 200),  # each resample is one 1-D fit
         seed=cfg.seed,
     )
+    calibration["operating_points"] = choose_operating_points(val_scores, calibration, cfg.metrics)
+    return calibration
 
 
 def evaluate_test(

@@ -11,7 +11,11 @@ import numpy as np
 import pandas as pd
 
 from stronglens_calibration import BANDS
-from stronglens_calibration.catalogues.lenscat import build_positives, select_candidates
+from stronglens_calibration.catalogues.lenscat import (
+    build_positives,
+    select_candidates,
+    unselected_by_label,
+)
 from stronglens_calibration.catalogues.sweep_tree import checked_sweep_files, sweep_plan_table
 from stronglens_calibration.engines import get_engine, is_spark_table
 from stronglens_calibration.pipelines.ingest.config import IngestConfig
@@ -39,6 +43,11 @@ def select_positives(
         Counts.
     """
     p = IngestConfig.from_params(params).positives
+    if len(lens_candidates) == 0:
+        raise ValueError(
+            "lens_candidates (the lenscat table, catalog entry 'lens_candidates') has no rows: "
+            "a header-only or empty file; nothing to train on"
+        )
     cands = select_candidates(
         lens_candidates,
         p.ref_patterns,
@@ -46,10 +55,27 @@ def select_positives(
         gradings=list(p.tier_of_grading),
         lens_types=p.lens_types,
     )
+    if len(cands) == 0:
+        left = unselected_by_label(
+            lens_candidates, p.ref_patterns, p.name_patterns, list(p.tier_of_grading), p.lens_types
+        )
+        raise ValueError(
+            f"none of the {len(lens_candidates)} lens_candidates rows is a wanted candidate "
+            "(ingest.positives: reference/name patterns, gradings, lens types); rows of the "
+            f"wanted references left out by grading or type: {left}"
+        )
     positives, quarantine = build_positives(cands, p.tier_of_grading, p.merge_radius_arcsec)
     report = {
         "lenscat_rows": int(len(lens_candidates)),
         "candidates_matching_references": int(len(cands)),
+        # rows of the wanted references left out by grading or type, per value
+        "reference_rows_not_selected": unselected_by_label(
+            lens_candidates,
+            p.ref_patterns,
+            p.name_patterns,
+            list(p.tier_of_grading),
+            p.lens_types,
+        ),
         "candidate_rows_quarantined": {
             r: int(n)
             for r, n in quarantine["reason"]

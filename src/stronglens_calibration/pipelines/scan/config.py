@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stronglens_calibration.checks import ParamReader
+from stronglens_calibration.models.training import check_device
 from stronglens_calibration.scan.scoring import ScoringSettings
 from stronglens_calibration.stamps.cutout_service import CutoutServiceConfig
 from stronglens_calibration.stamps.store import StampChecks
@@ -103,7 +104,7 @@ class ScanConfig:
             ),
             n_candidates=p.integer("n_candidates", low=1),
             model_run_id=None if run_id in (None, "") else str(run_id),
-            device=str(p.raw("device")),
+            device=check_device(str(p.raw("device")), "scan.device"),
             retain_freed_memory_mib=_retain(p),
             display={
                 "lupton_q": d.positive("lupton_q"),

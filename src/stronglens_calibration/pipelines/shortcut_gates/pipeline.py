@@ -5,25 +5,18 @@ from kedro.pipeline import Node, Pipeline
 from stronglens_calibration.pipelines.shortcut_gates.nodes import (
     enforce_data_gates,
     measure_data_gates,
-    plot_gate_diagnostics,
 )
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
-    """Data gates: measure, plot, then stop the run if one failed (enforce: true)."""
+    """Data gates: measure and plot, then stop the run if one blocks (enforce: true)."""
     return Pipeline(
         [
             Node(
                 measure_data_gates,
                 ["objects_split", "stamps", "params:shortcut_gates"],
-                ["gate_report", "gate_metrics"],
+                ["gate_report", "gate_metrics", "gate_diagnostics_figure"],
                 name="measure_data_gates_node",
-            ),
-            Node(
-                plot_gate_diagnostics,
-                ["objects_split", "gate_report", "params:shortcut_gates"],
-                "gate_diagnostics_figure",
-                name="plot_gate_diagnostics_node",
             ),
             Node(
                 enforce_data_gates,

@@ -9,7 +9,7 @@ from typing import Any
 from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.models.networks import NETWORKS
 from stronglens_calibration.models.preprocessing import Preprocessing
-from stronglens_calibration.models.training import TrainConfig
+from stronglens_calibration.models.training import TrainConfig, check_device
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class TrainSettings:
         return cls(
             hyper=hyper,
             preprocessing=Preprocessing(clip=pre.positive("clip"), crop=pre.integer("crop", low=8)),
-            device=str(p.raw("device")),
+            device=check_device(str(p.raw("device")), "train.device"),
             checkpoint_dir=str(p.raw("checkpoint_dir")),
             resume=p.boolean("resume"),
         )

@@ -32,7 +32,8 @@ def train_lens_finder(
     history : pandas.DataFrame
         One row per epoch.
     metrics : dict
-        ``train_loss``, ``val_loss``, ``val_auc`` per epoch for MLflow.
+        ``train_loss``, ``val_loss``, ``val_auc`` per epoch for MLflow, and the best
+        epoch's (the saved model's) ``best_epoch``, ``best_val_auc``, ``best_val_loss``.
     """
     _check_gate_verdict(data_gates_passed, objects_split)
     settings = TrainSettings.from_params(params)
@@ -68,15 +69,21 @@ def train_lens_finder(
         ]
         for key in ("train_loss", "val_loss", "val_auc")
     }
+    if frame["val_auc"].notna().any():  # the saved model is the best epoch's: say so
+        best = frame.loc[frame["val_auc"].idxmax()]
+        metrics["best_epoch"] = [{"value": float(best["epoch"]), "step": 0}]
+        metrics["best_val_auc"] = [{"value": float(best["val_auc"]), "step": 0}]
+        metrics["best_val_loss"] = [{"value": float(best["val_loss"]), "step": 0}]
     return to_artifact(model, cfg.__dict__, pre), frame, metrics
 
 
 def _check_gate_verdict(verdict: Any, objects_split: pd.DataFrame) -> None:
     """Train only on the data the gates measured: the verdict must name this very
-    ``objects_split``; a failed verdict (``enforce: false``) is logged, not hidden."""
+    ``objects_split``; gates that would have stopped an enforced run (``enforce:
+    false``) and inconclusive ones are logged by name, not hidden."""
     from stronglens_calibration.tracking.hooks import table_fingerprint
 
-    if not isinstance(verdict, dict) or "objects_split" not in verdict:
+    if not isinstance(verdict, dict) or not {"objects_split", "blocking"} <= set(verdict):
         raise ValueError(
             "data_gates_passed.json does not name the objects_split it was measured on "
             "(written by an older version): run `kedro run --pipelines shortcut_gates` first"
@@ -88,8 +95,16 @@ def _check_gate_verdict(verdict: Any, objects_split: pd.DataFrame) -> None:
             f" this one is {current}): the gates have not passed on these data; run "
             "`kedro run --pipelines shortcut_gates` first"
         )
-    if not verdict["passed"]:
+    if verdict["blocking"]:
         logger.warning(
-            "training although data gate(s) %s failed (shortcut_gates.enforce: false)",
-            ", ".join(verdict["failed"]),
+            "training although data gate(s) %s stop an enforced run (failed: %s; "
+            "shortcut_gates.enforce: false)",
+            ", ".join(verdict["blocking"]),
+            ", ".join(verdict["failed"]) or "none",
+        )
+    elif verdict["inconclusive"]:
+        logger.warning(
+            "training with inconclusive data gate(s) %s: their intervals straddle the "
+            "thresholds (see gate_report.json)",
+            ", ".join(verdict["inconclusive"]),
         )
