@@ -85,6 +85,39 @@ def test_two_runs_are_compared_on_their_gate_metrics(tmp_path):
     assert {"roc_curve.png", "reliability_diagram.png", "completeness_map.png"} <= figures
     reports = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "reports")}
     assert {"evaluation_report.json", "test_candidates.csv", "selection_function.csv"} <= reports
+    _the_registered_model_reproduces_the_candidates(client, project, run)
+
+
+def _the_registered_model_reproduces_the_candidates(client, project: Path, run) -> None:
+    """The evaluation registered the lens finder as an MLflow pyfunc model, tagged with
+    the gate verdicts; loaded by its registry name it gives the evaluation's
+    ``p_calibrated`` from raw stamps (preprocessing and calibration bundled)."""
+    import mlflow
+    import numpy as np
+    import pandas as pd
+
+    from stronglens_calibration.stamps.reading import read_stamps
+    from stronglens_calibration.tracking.lens_finder_model import REGISTERED_NAME
+
+    versions = client.search_model_versions(f"name='{REGISTERED_NAME}'")
+    assert versions, "no registered lens finder"
+    latest = max(versions, key=lambda v: int(v.version))
+    assert latest.run_id == run.info.run_id
+    assert latest.tags["gate.gate_1_6_core_only"] in ("pass", "inconclusive", "fail")
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_NAME}/{latest.version}")
+    assert model.metadata.signature is not None
+    data = project / "data"
+    objects = pd.read_parquet(data / "05_model_input/objects_split.parquet")
+    test = objects[objects["cutout_ok"] & (objects["split"] == "test")].head(4)
+    loaders = {
+        p.stem: (lambda p=p: np.load(p, mmap_mode="r"))
+        for p in (data / "03_primary/stamps").glob("part-*.npy")
+    }
+    out = model.predict(read_stamps(test, loaders))
+    candidates = pd.read_csv(data / "08_reporting/test_candidates.csv").set_index("object_id")
+    expected = candidates.loc[test["object_id"], "p_calibrated"].to_numpy()
+    np.testing.assert_allclose(out["p_calibrated"].to_numpy(), expected, rtol=1e-5, atol=1e-7)
 
 
 EVALUATE_SMALL = (

@@ -6,6 +6,7 @@ from stronglens_calibration.preflight import PreflightHook
 from stronglens_calibration.spark.hooks import SparkHook
 from stronglens_calibration.tracking.artifacts import MlflowArtifactsHook
 from stronglens_calibration.tracking.hooks import MlflowTagsHook
+from stronglens_calibration.tracking.registry_hook import LensFinderRegistryHook
 from stronglens_calibration.tracking.run_report_hook import RunReportHook
 
 HOOKS = (
@@ -14,6 +15,7 @@ HOOKS = (
     ParameterCheckHook(),
     MlflowTagsHook(),
     MlflowArtifactsHook(),
+    LensFinderRegistryHook(),
     RunReportHook(),
 )
 

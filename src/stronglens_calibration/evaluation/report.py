@@ -20,6 +20,7 @@ def evaluation_report(
     realism: Mapping[str, Any],
     selection_function: pd.DataFrame,
     realism_cfg: RealismConfig,
+    baseline: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """``evaluation_report.json`` and its numbers as MLflow metrics.
 
@@ -54,7 +55,9 @@ def evaluation_report(
         "(resolved: false; its validation threshold is the highest non-lens score), and "
         "its rates are not logged to MLflow as numbers.",
         "Intervals: AUC by class-stratified bootstrap; proportions by the Jeffreys interval "
-        "(95 %).",
+        "(95 %). They describe the sampling of this test split for this one trained "
+        "network and exclude training variance: another training seed can move a rate by "
+        "more than its interval (retrain with other train.seed values to see it).",
     ]
     for name, op in test_metrics["operating_points"].items():
         if op["kind"] == "fpr" and not op["resolved"]:
@@ -79,6 +82,7 @@ def evaluation_report(
             realism_cfg,
             (realism["realism_probe"]["ci_low"], realism["realism_probe"]["ci_high"]),
         ),
+        "baseline": dict(baseline) if baseline else None,
         "notes": notes,
     }
     flat: dict[str, float] = {}
@@ -112,6 +116,9 @@ def evaluation_report(
     for op, v in completeness.items():
         if resolved.get(op, True):
             flat[f"selection_completeness.{op}"] = v["value"]
+    if baseline:
+        flat["baseline_auc"] = baseline["baseline_auc"]
+        flat["cnn_minus_baseline_auc"] = baseline["auc_difference"]
     flat["ece_after_positives"] = test_metrics["ece"]["after"]["positives"]
     flat["ece_before_positives"] = test_metrics["ece"]["before"]["positives"]
     metrics = {

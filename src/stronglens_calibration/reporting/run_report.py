@@ -438,6 +438,54 @@ def _evaluation_section(page: _Page) -> None:
         ),
     ]
     page.add(_table(["", "value", "95 % interval"], rows))
+    if e.get("baseline"):
+        page.add("<h3>The CNN against a cheap baseline (same test objects)</h3>")
+        base = "baseline"
+        page.add(
+            _table(
+                ["", "CNN", "95 %", "baseline", "95 %", "difference", "95 % (paired)"],
+                [
+                    _label("AUC")
+                    + page.value("evaluation_report", f"{base}.cnn_auc")
+                    + page.span(
+                        "evaluation_report", f"{base}.cnn_auc_ci_low", f"{base}.cnn_auc_ci_high"
+                    )
+                    + page.value("evaluation_report", f"{base}.baseline_auc")
+                    + page.span(
+                        "evaluation_report",
+                        f"{base}.baseline_auc_ci_low",
+                        f"{base}.baseline_auc_ci_high",
+                    )
+                    + page.value("evaluation_report", f"{base}.auc_difference")
+                    + page.span(
+                        "evaluation_report",
+                        f"{base}.auc_difference_ci_low",
+                        f"{base}.auc_difference_ci_high",
+                    ),
+                    _label("TPR at the validation-chosen FPR threshold")
+                    + page.value("evaluation_report", f"{base}.cnn_tpr")
+                    + page.span(
+                        "evaluation_report", f"{base}.cnn_tpr_ci_low", f"{base}.cnn_tpr_ci_high"
+                    )
+                    + page.value("evaluation_report", f"{base}.baseline_tpr")
+                    + page.span(
+                        "evaluation_report",
+                        f"{base}.baseline_tpr_ci_low",
+                        f"{base}.baseline_tpr_ci_high",
+                    )
+                    + page.value("evaluation_report", f"{base}.tpr_difference")
+                    + page.span(
+                        "evaluation_report",
+                        f"{base}.tpr_difference_ci_low",
+                        f"{base}.tpr_difference_ci_high",
+                    ),
+                ],
+            )
+        )
+        page.add(
+            f'<p data-key="evaluation_report:baseline.verdict">'
+            f"{html.escape(str(e['baseline']['verdict']))}</p>"
+        )
     verdict = e.get("realism_verdict")
     if verdict:
         page.add(
@@ -643,6 +691,8 @@ def summary_lines(inputs: ReportInputs) -> list[str]:
             lines.append(f"not resolvable at these split sizes: {', '.join(unresolved)}")
         if e.get("realism_verdict"):
             lines.append(f"realism: {str(e['realism_verdict']).split(':')[0]}")
+        if e.get("baseline"):
+            lines.append(f"baseline: {str(e['baseline']['verdict']).split(':')[0]}")
     if "scan_report" in r:
         s = r["scan_report"]
         x = s.get("expected_lenses_among_candidates", {})

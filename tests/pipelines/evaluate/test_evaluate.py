@@ -34,6 +34,7 @@ REPORT_KEYS = {
     "temperature",
     "injection_brightness_ratio",
     "realism_probe_auc",
+    "baseline",
 }
 FIGURES = (
     "roc_curve",
@@ -157,6 +158,7 @@ def test_test_metrics_read_no_train_or_validation_row(survey):
     val_scores = nodes.score_validation(lens_finder, objects, _recording_stamps(catalog, log), ev)
     assert log and log <= _rows(objects, ["val"])
     calibration = nodes.fit_calibration(val_scores, objects, ev)
+    baseline_scores = nodes.fit_baseline(objects, catalog.load("stamps"), ev)
     # the temperature and every operating threshold are set without a test label:
     # flipping the test labels changes neither
     flipped = objects.copy()
@@ -176,6 +178,7 @@ def test_test_metrics_read_no_train_or_validation_row(survey):
                 "objects_split": objects_in,
                 "stamps": _recording_stamps(catalog, log, poison),
                 "calibration": calibration,
+                "baseline_scores": baseline_scores,
                 "params:evaluate": ev,
             },
             [

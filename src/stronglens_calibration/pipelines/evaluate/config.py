@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stronglens_calibration.checks import ParamReader
+from stronglens_calibration.evaluation.baseline import BaselineConfig
 from stronglens_calibration.evaluation.calibration import prior_logit
 from stronglens_calibration.evaluation.injection import InjectionConfig
 from stronglens_calibration.evaluation.metrics import MetricsConfig
@@ -36,6 +37,8 @@ class EvaluateConfig:
     injection: InjectionConfig
     realism: RealismConfig
     gallery: GalleryConfig
+    baseline: BaselineConfig
+    baseline_fpr: float
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> EvaluateConfig:
@@ -55,6 +58,13 @@ class EvaluateConfig:
         annulus = p.interval("annulus_px", low=0)
         r = p.section("realism")
         g = p.section("gallery")
+        b = p.section("baseline")
+        rings = [float(x) for x in b.raw("rings_px")]
+        if len(rings) < 2 or any(hi <= lo for lo, hi in zip(rings[:-1], rings[1:], strict=True)):
+            raise ValueError(
+                "parameter 'evaluate.baseline.rings_px' must be two or more increasing ring "
+                f"edges in pixels, got {rings}"
+            )
         return cls(
             seed=seed,
             device=check_device(str(p.raw("device")), "evaluate.device"),
@@ -87,4 +97,12 @@ class EvaluateConfig:
                 lupton_q=g.positive("lupton_q"),
                 lupton_stretch=g.positive("lupton_stretch"),
             ),
+            baseline=BaselineConfig(
+                rings_px=tuple(rings),
+                max_iter=b.integer("max_iter", low=1),
+                learning_rate=b.positive("learning_rate"),
+                max_leaf_nodes=b.integer("max_leaf_nodes", low=2),
+                seed=seed,
+            ),
+            baseline_fpr=b.number("fpr_target", low=0, high=1),
         )

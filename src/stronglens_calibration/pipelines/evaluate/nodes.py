@@ -147,16 +147,43 @@ def check_realism(
     )
 
 
+def fit_baseline(
+    objects_split: pd.DataFrame,
+    stamps: dict[str, Callable[[], np.ndarray]],
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """The ring-statistics baseline, trained on train, its iterations chosen on val: its
+    validation and test scores (:func:`~.evaluation.baseline.fit_ring_baseline`)."""
+    from stronglens_calibration.evaluation.baseline import fit_ring_baseline
+
+    return fit_ring_baseline(objects_split, stamps, EvaluateConfig.from_params(params).baseline)
+
+
+def compare_baseline(
+    test_candidates: pd.DataFrame, baseline_scores: pd.DataFrame, params: dict[str, Any]
+) -> dict[str, Any]:
+    """``baseline_report.json``: the CNN against the baseline on the same test objects."""
+    from stronglens_calibration.evaluation.baseline import compare_with_baseline
+
+    cfg = EvaluateConfig.from_params(params)
+    return compare_with_baseline(
+        test_candidates, baseline_scores, cfg.baseline_fpr, cfg.metrics.n_bootstrap, cfg.seed
+    )
+
+
 def assemble_evaluation_report(
     calibration: dict[str, Any],
     test_metrics: dict[str, Any],
     realism: dict[str, Any],
     selection_function: pd.DataFrame,
+    baseline_report: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """``evaluation_report.json`` and its numbers as MLflow metrics."""
     cfg = EvaluateConfig.from_params(params)
-    return evaluation_report(calibration, test_metrics, realism, selection_function, cfg.realism)
+    return evaluation_report(
+        calibration, test_metrics, realism, selection_function, cfg.realism, baseline_report
+    )
 
 
 def plot_roc(candidates: pd.DataFrame, report: dict[str, Any]) -> matplotlib.figure.Figure:

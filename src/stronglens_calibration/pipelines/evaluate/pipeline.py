@@ -66,6 +66,19 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 "realism",
                 name="check_realism_node",
             ),
+            # a cheap baseline on the same split: does the CNN earn its cost?
+            Node(
+                n.fit_baseline,
+                ["objects_split", "stamps", "params:evaluate"],
+                "baseline_scores",
+                name="fit_baseline_node",
+            ),
+            Node(
+                n.compare_baseline,
+                ["test_candidates", "baseline_scores", "params:evaluate"],
+                "baseline_report",
+                name="compare_baseline_node",
+            ),
             Node(
                 n.assemble_evaluation_report,
                 [
@@ -73,6 +86,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "test_metrics",
                     "realism",
                     "selection_function",
+                    "baseline_report",
                     "params:evaluate",
                 ],
                 ["evaluation_report", "evaluation_metrics"],
