@@ -34,6 +34,7 @@ LIBRARIES = (
     "allocator",
     "reference",
     "reporting",
+    "notebook",
 )
 
 _PROBE = """

@@ -86,6 +86,31 @@ def test_two_runs_are_compared_on_their_gate_metrics(tmp_path):
     reports = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "reports")}
     assert {"evaluation_report.json", "test_candidates.csv", "selection_function.csv"} <= reports
     _the_registered_model_reproduces_the_candidates(client, project, run)
+    _the_notebook_walks_through_the_results(project)
+
+
+def _the_notebook_walks_through_the_results(project: Path) -> None:
+    """notebooks/walkthrough.ipynb runs headless on these outputs: every cell executes,
+    and it prints the numbers of the reports it reads."""
+    import json
+
+    import nbformat
+
+    from stronglens_calibration.notebook import execute_notebook
+
+    executed = execute_notebook(project / "notebooks/walkthrough.ipynb", timeout_s=300)
+    text = "".join(
+        output.get("text", "")
+        for cell in nbformat.read(executed, as_version=4).cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+    )
+    report = json.loads((project / "data/08_reporting/evaluation_report.json").read_text())
+    assert f"test AUC {report['auc']:.3f}" in text
+    gates = json.loads((project / "data/08_reporting/gate_report.json").read_text())
+    assert f"overall: {gates['verdict']}" in text
+    assert "training_history has not been written yet" in text  # an untrained model here
+    assert not (project / "notebooks/mlflow.db").exists()  # it ran in the project root
 
 
 def _the_registered_model_reproduces_the_candidates(client, project: Path, run) -> None:
