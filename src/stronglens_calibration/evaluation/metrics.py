@@ -269,6 +269,13 @@ def measure_test_metrics(
         candidates[f"selected_{name}"] = candidates["logit"] > op["threshold_logit"]
     candidates = candidates.sort_values("logit", ascending=False, na_position="last", kind="stable")
     candidates.insert(0, "rank", np.arange(1, len(candidates) + 1))
+    if {"ra", "dec"} <= set(candidates.columns):  # to look each one up
+        from stronglens_calibration.sky.viewer import viewer_url
+
+        candidates["viewer_url"] = [
+            viewer_url(float(ra), float(dec))
+            for ra, dec in zip(candidates["ra"], candidates["dec"], strict=True)
+        ]
     logger.info(
         "test: AUC %.3f [%.3f, %.3f], TPR0 %.2f, TPR10 %.2f, ECE %.3f -> %.3f",
         auc,

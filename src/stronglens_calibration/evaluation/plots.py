@@ -134,8 +134,12 @@ def completeness_figure(
     """Completeness per (theta_E, lensed r magnitude) cell: rows operating points, columns
     PSF bins; each cell prints ``k/n``."""
     psf_bins = sorted(selection["psf_bin"].unique())
-    fig = matplotlib.figure.Figure(figsize=(4.6 * len(psf_bins) + 1, 3.6 * len(operating_points)))
-    axes = np.atleast_2d(fig.subplots(len(operating_points), len(psf_bins), squeeze=False))
+    fig = matplotlib.figure.Figure(
+        figsize=(4.6 * len(psf_bins) + 1.2, 3.4 * len(operating_points)), layout="constrained"
+    )
+    axes = np.atleast_2d(
+        fig.subplots(len(operating_points), len(psf_bins), squeeze=False, sharex=True, sharey=True)
+    )
     image = None
     for r, op in enumerate(operating_points):
         for c, k in enumerate(psf_bins):
@@ -157,11 +161,14 @@ def completeness_figure(
                     color="white" if row.completeness < 0.5 else "black",
                 )
             image = ax.pcolormesh(te, me, grid, vmin=0, vmax=1, cmap="viridis")
-            ax.invert_yaxis()
+            if r == 0 and c == 0:
+                ax.invert_yaxis()  # the axes are shared: once inverts them all
             fw = cell[["fwhm_low", "fwhm_high"]].iloc[0] if len(cell) else (np.nan, np.nan)
             ax.set_title(f'{op}; PSF FWHM_r {fw.iloc[0]:.2f}-{fw.iloc[1]:.2f}"', fontsize=9)
-            ax.set_xlabel("Einstein radius [arcsec]")
-            ax.set_ylabel("lensed r magnitude [AB]")
+            if r == len(operating_points) - 1:
+                ax.set_xlabel("Einstein radius [arcsec]")
+            if c == 0:
+                ax.set_ylabel("lensed r magnitude [AB]")
     if image is not None:
         fig.colorbar(image, ax=axes.ravel().tolist(), label="completeness")
     return fig
@@ -175,7 +182,7 @@ def gallery_figure(
 ) -> matplotlib.figure.Figure:
     """Rows of g, r, z composites, each row a titled group of ``(stamp, caption)``."""
     ncol = max(len(items) for _, items in panels)
-    fig = matplotlib.figure.Figure(figsize=(1.6 * ncol, 1.9 * len(panels)))
+    fig = matplotlib.figure.Figure(figsize=(1.6 * ncol, 2.1 * len(panels)))
     axes = np.atleast_2d(fig.subplots(len(panels), ncol, squeeze=False))
     for r, (title, items) in enumerate(panels):
         for c in range(ncol):
@@ -225,6 +232,7 @@ def candidate_panels(
         items = []
         for stamp, r in zip(pix, rows.itertuples(), strict=True):
             kind = f"lens {r.tier}" if r.label == 1 else f"non-lens ({r.confuser_category})"
-            items.append((stamp, f"#{r.rank} p={r.p_calibrated:.2f}\n{kind}"))
+            where = f"{r.ra:.4f} {r.dec:+.4f}" if hasattr(r, "ra") else str(r.object_id)
+            items.append((stamp, f"#{r.rank} p={r.p_calibrated:.2f}\n{kind}\n{where}"))
         panels.append((title, items))
     return panels

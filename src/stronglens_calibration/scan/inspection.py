@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stronglens_calibration.sky.viewer import viewer_url
+
 #: The grades a visual inspector can give.
 GRADES: tuple[str, ...] = ("A", "B", "C", "not a lens")
 
@@ -24,13 +26,6 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "known_grading", "photsys", "mag_r", "brickname", "cutout_file", "cutout_row",
     "cutout_origin", "viewer_url",
 )  # fmt: skip
-
-
-def viewer_url(ra: float, dec: float, layer: str = "ls-dr10", zoom: int = 16) -> str:
-    """The Legacy Surveys viewer centred on a position."""
-    return (
-        f"https://www.legacysurvey.org/viewer?ra={ra:.6f}&dec={dec:.6f}&layer={layer}&zoom={zoom}"
-    )
 
 
 def top_candidates(partitions: Iterable[pd.DataFrame], n: int) -> pd.DataFrame:

@@ -33,6 +33,7 @@ def split_sky_map(table: pd.DataFrame, nside: int) -> matplotlib.figure.Figure:
         vmin=0,
         vmax=1,
     )
+    _graticule(ax, proj)
     placed = table[table["split"] != ""]
     colours = {"train": "#4477aa", "val": "#ee7733", "test": "#228833"}
     for split, colour in colours.items():
@@ -56,7 +57,25 @@ def split_sky_map(table: pd.DataFrame, nside: int) -> matplotlib.figure.Figure:
     ax.set_axis_off()
     ax.set_title(
         f"region-disjoint split by HEALPix pixel (nside {nside}, NESTED); "
-        "Mollweide, RA increasing to the left",
+        "Mollweide, RA increasing to the left; graticule every 30 deg",
         fontsize=10,
     )
     return fig
+
+
+def _graticule(ax: object, proj: object, step_deg: float = 30.0) -> None:
+    """RA and Dec lines every ``step_deg`` with their labels (RA along the equator, Dec
+    at the map's left edge), drawn through the projection so they bend with it."""
+    style = {"color": "0.55", "lw": 0.5, "zorder": 1}
+    dec = np.linspace(-89.5, 89.5, 181)
+    for ra in np.arange(-180.0 + step_deg, 180.0, step_deg):
+        x, y = proj.ang2xy(np.full_like(dec, ra), dec, lonlat=True)
+        ax.plot(x, y, **style)
+        xe, ye = proj.ang2xy(ra, 0.0, lonlat=True)
+        ax.text(xe, ye, f"{ra % 360:.0f}", fontsize=7, color="0.35", ha="left", va="bottom")
+    ra_line = np.linspace(-179.9, 179.9, 361)
+    for d in np.arange(-90.0 + step_deg, 90.0, step_deg):
+        x, y = proj.ang2xy(ra_line, np.full_like(ra_line, d), lonlat=True)
+        ax.plot(x, y, **style)
+        xe, ye = proj.ang2xy(179.9, d, lonlat=True)
+        ax.text(xe, ye, f"{d:+.0f}", fontsize=7, color="0.35", ha="right", va="center")
