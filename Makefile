@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   create .venv, install, render the mock survey, run every pipeline
-#   make test   create .venv, install, run ruff and the test suite
+#   make demo   create .venv, install what the demo runs, render the mock survey, run
+#               every pipeline
+#   make test   create .venv, install the test stack too, run ruff and the test suite
 VENV ?= .venv
 PYTHON ?= python3
 # CPU build on the project's build machines; override e.g. TORCH_SPEC="torch>=2.4" on a GPU box.
@@ -9,23 +10,34 @@ BIN := $(VENV)/bin
 export KEDRO_DISABLE_TELEMETRY := true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install demo test test-fast lint benchmarks clean-data
+.PHONY: install install-dev demo test test-fast lint benchmarks clean-data
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.venv-created:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --progress-bar on "$(TORCH_SPEC)"
+	touch $@
+
+# what the demo runs: the package and the notebook kernel (no test stack, no Spark)
+$(BIN)/.installed: pyproject.toml $(BIN)/.venv-created
+	$(BIN)/python -m pip install --progress-bar on -e ".[notebook]"
+	touch $@
+
+# what the tests need besides: pytest, ruff, pyspark, a local S3 server
+$(BIN)/.installed-dev: pyproject.toml $(BIN)/.installed
+	$(BIN)/python -m pip install --progress-bar on -e ".[dev]"
 	touch $@
 
 install: $(BIN)/.installed
+
+install-dev: $(BIN)/.installed-dev
 
 demo: install
 	$(BIN)/kedro run --pipelines mock_survey
 	$(BIN)/kedro run
 	$(BIN)/kedro run --pipelines scan
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 

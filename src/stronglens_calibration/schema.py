@@ -221,3 +221,18 @@ def quarantine_table(*frames: object) -> object:
             table[col.name] = table[col.name].astype(object).fillna("").astype(str)
     table["label"] = table["label"].astype("int8")
     return table
+
+
+def reason_kind(reason: str) -> str:
+    """The kind of a quarantine reason: its text up to the first comma outside brackets
+    (``"duplicate position, kept dr10:1_2_3"`` -> ``"duplicate position"``;
+    ``"wrong shape (64, 64)"`` stays whole), for counting reasons in reports."""
+    depth = 0
+    for i, ch in enumerate(reason):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch == "," and depth == 0:
+            return reason[:i].strip()
+    return reason.strip()

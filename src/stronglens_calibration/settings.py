@@ -1,13 +1,17 @@
 """Project settings (https://docs.kedro.org/en/stable/kedro_project_setup/settings.html)."""
 
-from stronglens_calibration.config_loader import ProjectConfigLoader
-from stronglens_calibration.parameter_check import ParameterCheckHook
-from stronglens_calibration.preflight import PreflightHook
-from stronglens_calibration.spark.hooks import SparkHook
-from stronglens_calibration.tracking.artifacts import MlflowArtifactsHook
-from stronglens_calibration.tracking.hooks import MlflowTagsHook
-from stronglens_calibration.tracking.registry_hook import LensFinderRegistryHook
-from stronglens_calibration.tracking.run_report_hook import RunReportHook
+from stronglens_calibration.warning_filters import quiet_third_party_warnings
+
+quiet_third_party_warnings()  # before the imports below raise them
+
+from stronglens_calibration.config_loader import ProjectConfigLoader  # noqa: E402
+from stronglens_calibration.parameter_check import ParameterCheckHook  # noqa: E402
+from stronglens_calibration.preflight import PreflightHook  # noqa: E402
+from stronglens_calibration.spark.hooks import SparkHook  # noqa: E402
+from stronglens_calibration.tracking.artifacts import MlflowArtifactsHook  # noqa: E402
+from stronglens_calibration.tracking.hooks import MlflowTagsHook  # noqa: E402
+from stronglens_calibration.tracking.registry_hook import LensFinderRegistryHook  # noqa: E402
+from stronglens_calibration.tracking.run_report_hook import RunReportHook  # noqa: E402
 
 HOOKS = (
     SparkHook(),

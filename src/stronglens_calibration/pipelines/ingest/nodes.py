@@ -19,7 +19,7 @@ from stronglens_calibration.catalogues.lenscat import (
 from stronglens_calibration.catalogues.sweep_tree import checked_sweep_files, sweep_plan_table
 from stronglens_calibration.engines import get_engine, is_spark_table
 from stronglens_calibration.pipelines.ingest.config import IngestConfig
-from stronglens_calibration.schema import quarantine_table
+from stronglens_calibration.schema import quarantine_table, reason_kind
 from stronglens_calibration.stamps.cutout_index import CutoutIndex
 from stronglens_calibration.stamps.cutout_service import fill_from_service
 from stronglens_calibration.stamps.store import assign_shards, shard_name
@@ -77,11 +77,7 @@ def select_positives(
             p.lens_types,
         ),
         "candidate_rows_quarantined": {
-            r: int(n)
-            for r, n in quarantine["reason"]
-            .str.replace(r",.*", "", regex=True)
-            .value_counts()
-            .items()
+            r: int(n) for r, n in quarantine["reason"].map(reason_kind).value_counts().items()
         },
         "positives": int(len(positives)),
     }

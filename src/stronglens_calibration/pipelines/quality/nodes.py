@@ -14,7 +14,7 @@ import pandas as pd
 from stronglens_calibration import BANDS
 from stronglens_calibration.engines import get_engine
 from stronglens_calibration.pipelines.quality.config import QualityConfig
-from stronglens_calibration.schema import quarantine_table
+from stronglens_calibration.schema import quarantine_table, reason_kind
 from stronglens_calibration.stamps.quality import quality_flags
 from stronglens_calibration.stamps.store import shard_name
 
@@ -97,7 +97,7 @@ def flag_objects(
     reasons: Counter[str] = Counter()
     for text in quarantine["reason"]:
         for r in str(text).split("|"):
-            reasons[r.split(",")[0]] += 1
+            reasons[reason_kind(r)] += 1
     rows_in = len(objects) + len(ingest_quarantine)
     ok = int(qc["cutout_ok"].sum())
     report = {
