@@ -34,3 +34,32 @@ def rgb_composite(stamp: np.ndarray, q: float = 8.0, stretch: float = 0.15) -> n
         for i, w in enumerate(VIEWER_BAND_WEIGHTS)
     )
     return make_lupton_rgb(z, r, g, minimum=0.0, Q=q, stretch=stretch)
+
+
+def azimuthal_median_residual(stamp: np.ndarray) -> np.ndarray:
+    """The stamp minus its azimuthal median, per band and 1-pixel ring around the centre:
+    the smooth, round light of a lens galaxy goes (to within its change across one
+    ring), arcs and other asymmetric light stay (what lens searchers look at to see
+    faint arcs).
+
+    Parameters
+    ----------
+    stamp : numpy.ndarray
+        float32 ``(3, H, W)``, nanomaggies per pixel.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(3, H, W)`` residual.
+    """
+    from stronglens_calibration.stamps.geometry import radius_map
+    from stronglens_calibration.stamps.statistics import nanmedian_rows
+
+    nb, h, w = stamp.shape
+    ring = np.floor(radius_map(h)).astype(int).ravel()
+    flat = np.array(stamp, dtype=np.float32).reshape(nb, h * w)
+    out = flat.copy()
+    for k in np.unique(ring):
+        m = ring == k
+        out[:, m] -= nanmedian_rows(flat[:, m])[:, None].astype(np.float32)
+    return out.reshape(nb, h, w)
