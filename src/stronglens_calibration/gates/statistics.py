@@ -95,6 +95,12 @@ def out_of_fold_scores(
             f"the gate sample has {n_min} objects in its smaller class; 'folds'={folds} "
             "needs at least that many"
         )
+    # a feature that never varies carries nothing; with none left every object gets the
+    # same score (a fitted intercept would differ between folds only by their class mix)
+    varying = np.ptp(features, axis=0) > 0 if len(features) else np.zeros(0, bool)
+    if not varying.any():
+        return np.full(len(labels), 0.5)
+    features = features[:, varying]
     scores = np.zeros(len(labels))
     if groups is None:
         splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(features, labels)
