@@ -25,6 +25,7 @@ REPORTS = {
     "split_report",
     "model_gate_report",
     "evaluation_report",
+    "baseline_report",
     "scan_report",
 }
 

@@ -35,6 +35,7 @@ LIBRARIES = (
     "reference",
     "reporting",
     "notebook",
+    "warning_filters",
 )
 
 _PROBE = """

@@ -33,7 +33,10 @@ def rgb_composite(stamp: np.ndarray, q: float = 8.0, stretch: float = 0.15) -> n
         np.nan_to_num(stamp[i].astype(np.float64), nan=0.0) * w
         for i, w in enumerate(VIEWER_BAND_WEIGHTS)
     )
-    return make_lupton_rgb(z, r, g, minimum=0.0, Q=q, stretch=stretch)
+    # pixels of zero summed intensity (no coverage, or a residual at or below zero) are
+    # 0 / 0 inside the asinh scaling; they come out black, as they should
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return make_lupton_rgb(z, r, g, minimum=0.0, Q=q, stretch=stretch)
 
 
 def azimuthal_median_residual(stamp: np.ndarray) -> np.ndarray:
