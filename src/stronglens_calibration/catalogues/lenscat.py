@@ -54,12 +54,30 @@ def select_candidates(
     pandas.DataFrame
         The matching rows, in file order, with their original index.
     """
-    check_lenscat_columns(lenscat)
-    grading, kind = normalised_label(lenscat["grading"]), normalised_label(lenscat["type"])
-    keep = matches_patterns(lenscat, ref_patterns, name_patterns)
-    keep &= grading.isin([g.strip().casefold() for g in gradings]).to_numpy()
-    keep &= kind.isin([t.strip().casefold() for t in lens_types]).to_numpy()
+    ours, grading, kind, wanted = _selection(
+        lenscat, ref_patterns, name_patterns, gradings, lens_types
+    )
+    keep = ours & wanted["grading"] & wanted["type"]
     return lenscat.loc[keep].assign(grading=grading[keep], type=kind[keep])
+
+
+def _selection(
+    lenscat: pd.DataFrame,
+    ref_patterns: Sequence[str],
+    name_patterns: Sequence[str],
+    gradings: Sequence[str],
+    lens_types: Sequence[str],
+) -> tuple[np.ndarray, pd.Series, pd.Series, dict[str, np.ndarray]]:
+    """Rows of the wanted references, the normalised grading and type, and which rows
+    have a wanted grading and a wanted type."""
+    check_lenscat_columns(lenscat)
+    ours = matches_patterns(lenscat, ref_patterns, name_patterns)
+    grading, kind = normalised_label(lenscat["grading"]), normalised_label(lenscat["type"])
+    wanted = {
+        "grading": grading.isin([g.strip().casefold() for g in gradings]).to_numpy(),
+        "type": kind.isin([t.strip().casefold() for t in lens_types]).to_numpy(),
+    }
+    return ours, grading, kind, wanted
 
 
 def normalised_label(column: pd.Series) -> pd.Series:
@@ -77,14 +95,12 @@ def unselected_by_label(
     """Rows of the wanted references left out by their grading or type, counted per
     value (so that an unexpected spelling shows up in the report rather than vanishing).
     """
-    check_lenscat_columns(lenscat)
-    ours = matches_patterns(lenscat, ref_patterns, name_patterns)
-    grading, kind = normalised_label(lenscat["grading"]), normalised_label(lenscat["type"])
-    wanted_g = {g.strip().casefold() for g in gradings}
-    wanted_t = {t.strip().casefold() for t in lens_types}
+    ours, grading, kind, wanted = _selection(
+        lenscat, ref_patterns, name_patterns, gradings, lens_types
+    )
     out = {}
-    for name, values, wanted in (("grading", grading, wanted_g), ("type", kind, wanted_t)):
-        left = values[ours & ~values.isin(list(wanted)).to_numpy()]
+    for name, values in (("grading", grading), ("type", kind)):
+        left = values[ours & ~wanted[name]]
         out[name] = {str(v): int(n) for v, n in left.value_counts().items()}
     return out
 

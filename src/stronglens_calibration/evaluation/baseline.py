@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -134,14 +135,12 @@ def fit_ring_baseline(
     )
     model.fit(x["train"], y_train, sample_weight=w * len(w))
     y_val = parts["val"]["label"].to_numpy(int)
-    aucs = [
-        weighted_auc(y_val, z, np.ones(len(y_val)))
-        for z in model.staged_decision_function(x["val"])
-    ]
+    val_stages = list(model.staged_decision_function(x["val"]))
+    aucs = [weighted_auc(y_val, z, np.ones(len(y_val))) for z in val_stages]
     best = int(np.nanargmax(aucs))
+    test_scores = next(islice(model.staged_decision_function(x["test"]), best, None))
     out = []
-    for name in ("val", "test"):
-        scores = list(model.staged_decision_function(x[name]))[best]
+    for name, scores in (("val", val_stages[best]), ("test", test_scores)):
         rows = parts[name]
         out.append(
             pd.DataFrame(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -171,23 +171,28 @@ class GateInputs:
     y: np.ndarray
     w: np.ndarray
     crops: np.ndarray
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def derived(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, once per gate sample: a gate's features feed both its
+        measurement and its null."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
 
-def _held_out_auc(
-    features: np.ndarray, y: np.ndarray, w: np.ndarray, cfg: GateConfig, c: float
-) -> tuple[float, tuple[float, float]]:
-    scores = out_of_fold_scores(features, y, w, cfg.folds, cfg.seed, c)
-    return weighted_auc(y, scores, w), bootstrap_auc(y, scores, w, cfg.n_bootstrap, cfg.seed)
-
-
-def _held_out_measure(features: np.ndarray, cfg: GateConfig) -> LabelMeasure:
-    """Held-out AUC of the gate's logistic regression for any labelling (the folds and
-    the model as for the real labels; the interval bootstraps the held-out scores)."""
+def _held_out_measure(
+    features: np.ndarray, cfg: GateConfig, c: float | None = None
+) -> LabelMeasure:
+    """Held-out AUC of the gate's logistic regression (inverse L2 strength ``c``,
+    default ``logistic_C``) for any labelling: the folds and the model as for the real
+    labels; the interval bootstraps the held-out scores."""
+    strength = cfg.logistic_c if c is None else c
 
     def measure(
         y: np.ndarray, w: np.ndarray, n_boot: int, seed: int
     ) -> tuple[float, tuple[float, float]]:
-        scores = out_of_fold_scores(features, y, w, cfg.folds, cfg.seed, cfg.logistic_c)
+        scores = out_of_fold_scores(features, y, w, cfg.folds, cfg.seed, strength)
         return weighted_auc(y, scores, w), bootstrap_auc(y, scores, w, n_boot, seed)
 
     return measure
@@ -285,14 +290,18 @@ def measure_core_brightness(inputs: GateInputs, cfg: GateConfig) -> dict[str, An
     return _entry(value, ci, "gate_1_8_core_brightness", cfg)
 
 
+def _core_features(inputs: GateInputs, cfg: GateConfig) -> np.ndarray:
+    return inputs.derived("core", lambda: core_pixels(inputs.crops, cfg.core_radius_px))
+
+
 def core_only_measure(inputs: GateInputs, cfg: GateConfig) -> LabelMeasure:
     """Gate 1.6's statistic (held-out AUC on the core pixels) for any labelling."""
-    return _held_out_measure(core_pixels(inputs.crops, cfg.core_radius_px), cfg)
+    return _held_out_measure(_core_features(inputs, cfg), cfg)
 
 
 def measure_core_only(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
     """Gate 1.6: held-out AUC of a logistic regression on the core pixels."""
-    features = core_pixels(inputs.crops, cfg.core_radius_px)
+    features = _core_features(inputs, cfg)
     auc, ci = _held_out_measure(features, cfg)(inputs.y, inputs.w, cfg.n_bootstrap, cfg.seed)
     return _entry(auc, ci, "gate_1_6_core_only", cfg) | {
         "n_features": int(features.shape[1]),
@@ -303,7 +312,10 @@ def measure_core_only(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
 def _artefact_features(inputs: GateInputs, cfg: GateConfig) -> tuple[np.ndarray, list[str]]:
     from stronglens_calibration.gates.artefacts import artefact_indicators
 
-    return artefact_indicators(inputs.crops, cfg.core_radius_px, cfg.arc_annulus_px)
+    return inputs.derived(
+        "artefacts",
+        lambda: artefact_indicators(inputs.crops, cfg.core_radius_px, cfg.arc_annulus_px),
+    )
 
 
 def artefact_measure(inputs: GateInputs, cfg: GateConfig) -> LabelMeasure:
@@ -337,7 +349,8 @@ def measure_artefacts(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
 
 def radial_profile_measure(inputs: GateInputs, cfg: GateConfig) -> LabelMeasure:
     """The radial gate's statistic (held-out AUC on the profiles) for any labelling."""
-    return _held_out_measure(radial_profiles(inputs.crops, cfg.radial_rings), cfg)
+    profiles = inputs.derived("radial", lambda: radial_profiles(inputs.crops, cfg.radial_rings))
+    return _held_out_measure(profiles, cfg)
 
 
 def measure_radial_profile(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
@@ -527,7 +540,9 @@ def run_data_gates(
     sub = sample.groupby("label", group_keys=False).head(cfg.diagnostic_max_per_class)
     sub = sub.index.to_numpy()
     wide_core = core_pixels(inputs.crops[sub], cfg.diagnostic_core_radius_px)
-    auc, ci = _held_out_auc(wide_core, y[sub], w[sub], cfg, cfg.diagnostic_logistic_c)
+    auc, ci = _held_out_measure(wide_core, cfg, cfg.diagnostic_logistic_c)(
+        y[sub], w[sub], cfg.n_bootstrap, cfg.seed
+    )
     diagnostics = {
         "core_auc_at_diagnostic_radius": {
             "value": auc,

@@ -153,6 +153,12 @@ class _Page:
         key = f"{source}:{low}|{high}"
         return f'<td data-key="{html.escape(key)}">{html.escape(interval(lo, hi, digits))}</td>'
 
+    def estimate(self, source: str, stem: str, digits: int = 3) -> str:
+        """Two cells: ``stem`` and its interval ``stem_ci_low`` to ``stem_ci_high``."""
+        return self.value(source, stem, digits) + self.span(
+            source, f"{stem}_ci_low", f"{stem}_ci_high", digits
+        )
+
     def section(self, title: str, source: str) -> bool:
         """Open a section of ``source``; ``False`` (and a line saying so) when it is
         missing."""
@@ -338,9 +344,7 @@ def _evaluation_section(page: _Page) -> None:
                 _label("test lenses / non-lenses")
                 + _label(f"{e.get('n_positive', '-')} / {e.get('n_negative', '-')}")
                 + _label(""),
-                _label("AUC")
-                + page.value("evaluation_report", "auc")
-                + page.span("evaluation_report", "auc_ci_low", "auc_ci_high"),
+                _label("AUC") + page.estimate("evaluation_report", "auc"),
                 _label("TPR at zero false positives (TPR0)")
                 + page.value("evaluation_report", "tpr0")
                 + _label(""),
@@ -393,22 +397,11 @@ def _evaluation_section(page: _Page) -> None:
             ["", "value", "95 % interval"],
             [
                 _label("temperature (fitted on validation)")
-                + page.value("evaluation_report", "calibration.temperature")
-                + page.span(
-                    "evaluation_report",
-                    "calibration.temperature_ci_low",
-                    "calibration.temperature_ci_high",
-                ),
+                + page.estimate("evaluation_report", "calibration.temperature"),
                 _label("ECE before scaling")
-                + page.value("evaluation_report", "ece.before.overall")
-                + page.span(
-                    "evaluation_report", "ece.before.overall_ci_low", "ece.before.overall_ci_high"
-                ),
+                + page.estimate("evaluation_report", "ece.before.overall"),
                 _label("ECE after scaling")
-                + page.value("evaluation_report", "ece.after.overall")
-                + page.span(
-                    "evaluation_report", "ece.after.overall_ci_low", "ece.after.overall_ci_high"
-                ),
+                + page.estimate("evaluation_report", "ece.after.overall"),
             ],
         )
     )
@@ -440,45 +433,20 @@ def _evaluation_section(page: _Page) -> None:
     page.add(_table(["", "value", "95 % interval"], rows))
     if e.get("baseline"):
         page.add("<h3>The CNN against a cheap baseline (same test objects)</h3>")
-        base = "baseline"
         page.add(
             _table(
                 ["", "CNN", "95 %", "baseline", "95 %", "difference", "95 % (paired)"],
                 [
-                    _label("AUC")
-                    + page.value("evaluation_report", f"{base}.cnn_auc")
-                    + page.span(
-                        "evaluation_report", f"{base}.cnn_auc_ci_low", f"{base}.cnn_auc_ci_high"
+                    _label(label)
+                    + "".join(
+                        page.estimate("evaluation_report", f"baseline.{who}_{what}")
+                        for who in ("cnn", "baseline")
                     )
-                    + page.value("evaluation_report", f"{base}.baseline_auc")
-                    + page.span(
-                        "evaluation_report",
-                        f"{base}.baseline_auc_ci_low",
-                        f"{base}.baseline_auc_ci_high",
+                    + page.estimate("evaluation_report", f"baseline.{what}_difference")
+                    for label, what in (
+                        ("AUC", "auc"),
+                        ("TPR at the validation-chosen FPR threshold", "tpr"),
                     )
-                    + page.value("evaluation_report", f"{base}.auc_difference")
-                    + page.span(
-                        "evaluation_report",
-                        f"{base}.auc_difference_ci_low",
-                        f"{base}.auc_difference_ci_high",
-                    ),
-                    _label("TPR at the validation-chosen FPR threshold")
-                    + page.value("evaluation_report", f"{base}.cnn_tpr")
-                    + page.span(
-                        "evaluation_report", f"{base}.cnn_tpr_ci_low", f"{base}.cnn_tpr_ci_high"
-                    )
-                    + page.value("evaluation_report", f"{base}.baseline_tpr")
-                    + page.span(
-                        "evaluation_report",
-                        f"{base}.baseline_tpr_ci_low",
-                        f"{base}.baseline_tpr_ci_high",
-                    )
-                    + page.value("evaluation_report", f"{base}.tpr_difference")
-                    + page.span(
-                        "evaluation_report",
-                        f"{base}.tpr_difference_ci_low",
-                        f"{base}.tpr_difference_ci_high",
-                    ),
                 ],
             )
         )

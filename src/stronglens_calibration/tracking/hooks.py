@@ -77,6 +77,14 @@ def resolved_data_root(runtime_params: dict[str, Any] | None, globals_: dict[str
     return str(runtime.get("data_root") or globals_.get("data_root", "data"))
 
 
+def context_globals(context: Any) -> dict[str, Any]:
+    """The project's ``globals`` configuration (empty when the project has none)."""
+    try:
+        return dict(context.config_loader["globals"])
+    except KeyError:
+        return {}
+
+
 class MlflowTagsHook:
     """``git_commit`` and ``data_root`` at the start of a run (after kedro-mlflow opened
     it), ``fingerprint.<table>`` whenever an object table is saved, ``gate.<name>`` (the
@@ -87,10 +95,7 @@ class MlflowTagsHook:
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        try:
-            self._globals = dict(context.config_loader["globals"])
-        except KeyError:
-            self._globals = {}
+        self._globals = context_globals(context)
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:

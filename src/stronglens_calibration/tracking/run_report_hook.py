@@ -22,7 +22,11 @@ from stronglens_calibration.reporting.run_report import (
     render_run_report,
     summary_lines,
 )
-from stronglens_calibration.tracking.hooks import git_commit, resolved_data_root
+from stronglens_calibration.tracking.hooks import (
+    context_globals,
+    git_commit,
+    resolved_data_root,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +100,7 @@ class RunReportHook:
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        try:
-            self._globals = dict(context.config_loader["globals"])
-        except KeyError:
-            self._globals = {}
+        self._globals = context_globals(context)
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
