@@ -57,6 +57,14 @@ def project_catalog(data_root: Path, parameters: dict[str, Any]):
     return catalog
 
 
+def store_shards(data_root: Path) -> dict[str, Path]:
+    """Shard name (``part-NNNNN``) to file of the current stamp-store generation under a
+    data root (the one ``03_primary/stamps/CURRENT`` names)."""
+    store = data_root / "03_primary" / "stamps"
+    generation = (store / "CURRENT").read_text().strip()
+    return {p.stem: p for p in sorted((store / generation).glob("part-*.npy"))}
+
+
 def run_pipelines(names: list[str], data_root: Path, parameters: dict[str, Any]) -> None:
     """Run registered pipelines in order on the real catalog under ``data_root``."""
     from kedro.runner import SequentialRunner

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, copy_project, kedro_cli
+from tests.conftest import PROJECT_ROOT, copy_project, kedro_cli, store_shards
 
 SMALL = (
     "mock_survey.n_positives=60,mock_survey.n_workers=1,ingest.cutouts.n_workers=1,"
@@ -136,8 +136,7 @@ def _the_registered_model_reproduces_the_candidates(client, project: Path, run) 
     objects = pd.read_parquet(data / "05_model_input/objects_split.parquet")
     test = objects[objects["cutout_ok"] & (objects["split"] == "test")].head(4)
     loaders = {
-        p.stem: (lambda p=p: np.load(p, mmap_mode="r"))
-        for p in (data / "03_primary/stamps").glob("part-*.npy")
+        name: (lambda p=p: np.load(p, mmap_mode="r")) for name, p in store_shards(data).items()
     }
     out = model.predict(read_stamps(test, loaders))
     candidates = pd.read_csv(data / "08_reporting/test_candidates.csv").set_index("object_id")

@@ -39,9 +39,9 @@ def test_inputs_are_checked_and_a_missing_one_is_named(tmp_path):
 
 
 def test_the_output_folder_is_probed_and_left_clean(tmp_path):
-    folder = check_writable(["in_memory", "output"], _catalog(tmp_path))
-    assert folder == str(tmp_path / "out")
-    assert os.listdir(folder) == []
+    folders = check_writable(["in_memory", "output"], _catalog(tmp_path))
+    assert folders == [str(tmp_path / "out")]
+    assert os.listdir(folders[0]) == []
 
 
 def test_an_unwritable_output_folder_is_named(tmp_path):

@@ -21,7 +21,7 @@ def raw_format(monkeypatch):
     """A toy 'raw float32' cutout format: 4 bytes of magic, then (3, 5, 5) pixels."""
     monkeypatch.setattr(formats, "CUTOUT_FORMATS", dict(formats.CUTOUT_FORMATS))
 
-    def decode(data: bytes) -> formats.DecodedStamp:
+    def decode(data: bytes, max_decoded_bytes: int) -> formats.DecodedStamp:
         pixels = np.frombuffer(data[4:], dtype=np.float32).reshape(3, 5, 5).copy()
         return formats.DecodedStamp(pixels, "grz", "raw")
 

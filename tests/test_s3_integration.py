@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import copy_project, kedro_cli, run_pipelines
+from tests.conftest import copy_project, kedro_cli, run_pipelines, store_shards
 
 BUCKET = "stronglens-test"
 SMALL = (
@@ -129,7 +129,7 @@ def test_ingest_quality_split_on_s3(tmp_path, s3_server, small_parameters, monke
     for path in (
         "03_primary/objects_ingested.parquet",
         "03_primary/quarantine.parquet",
-        "03_primary/stamps/part-00000.npy",
+        "03_primary/stamps/CURRENT",
         "05_model_input/objects_split.parquet",
         "08_reporting/split_report.json",
         "08_reporting/split_sky_map.png",
@@ -141,15 +141,17 @@ def test_ingest_quality_split_on_s3(tmp_path, s3_server, small_parameters, monke
     run_pipelines(["ingest", "quality", "split"], local, params)
     with fs.open(f"{BUCKET}/data/05_model_input/objects_split.parquet") as f:
         remote = pd.read_parquet(f)
+    local_table = pd.read_parquet(local / "05_model_input/objects_split.parquet")
+    # each ingest names its own stamp-store generation; everything else is the same
+    remote_generation = fs.cat(f"{BUCKET}/data/03_primary/stamps/CURRENT").decode().strip()
+    assert set(remote["stamp_store"]) == {remote_generation}
     pd.testing.assert_frame_equal(
-        remote.sort_values("object_id").reset_index(drop=True),
-        pd.read_parquet(local / "05_model_input/objects_split.parquet")
-        .sort_values("object_id")
-        .reset_index(drop=True),
+        remote.drop(columns="stamp_store").sort_values("object_id").reset_index(drop=True),
+        local_table.drop(columns="stamp_store").sort_values("object_id").reset_index(drop=True),
     )
     assert (
-        fs.cat(f"{BUCKET}/data/03_primary/stamps/part-00000.npy")
-        == (local / "03_primary/stamps/part-00000.npy").read_bytes()
+        fs.cat(f"{BUCKET}/data/03_primary/stamps/{remote_generation}/part-00000.npy")
+        == store_shards(local)["part-00000"].read_bytes()
     )
 
     # figures and reports read back from S3 into MLflow

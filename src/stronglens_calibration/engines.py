@@ -58,10 +58,12 @@ class PandasEngine:
         n_workers: int,
         staging_dir: str,
         checks: Any = None,
+        limits: Any = None,
     ) -> Iterator[ShardOutput]:
         """Decode the planned slots shard by shard; worker processes decode the next
         shard while the caller writes this one. ``checks``
-        (:class:`~.stamps.store.StampChecks`) compares each file's header with its object."""
+        (:class:`~.stamps.store.StampChecks`) compares each file's header with its object;
+        ``limits`` (:class:`~.stamps.store.ReadLimits`) caps what one cutout may be."""
         from stronglens_calibration.stamps.shard_reader import (
             CutoutSources,
             complete_shard,
@@ -69,14 +71,14 @@ class PandasEngine:
         )
         from stronglens_calibration.stamps.store import CutoutDecoder, shard_name
 
-        sources = CutoutSources(dict(raw_cutouts), npz_column, checks)
+        sources = CutoutSources(dict(raw_cutouts), npz_column, checks, limits)
         progress = tqdm(total=len(slots), desc="reading cutouts", unit="stamp")
         groups = list(slots.groupby("shard", sort=True))
 
         def submit(decoder: CutoutDecoder, rows: pd.DataFrame) -> Callable[[], Any]:
             return decoder.submit(*file_sources(rows, sources))
 
-        with CutoutDecoder(n_workers, size) as decoder:
+        with CutoutDecoder(n_workers, size, sources.limits) as decoder:
             pending = submit(decoder, groups[0][1]) if groups else None
             for i, (shard, rows) in enumerate(groups):
                 decoded, decoded_infos = pending()
@@ -165,7 +167,7 @@ class PandasEngine:
 
         model, pre = from_artifact(artifact)
         device = select_device(cfg.device)
-        sources = CutoutSources(dict(raw_cutouts), "npz", cfg.checks)
+        sources = CutoutSources(dict(raw_cutouts), "npz", cfg.checks, cfg.limits)
         retain_freed_memory(cfg.retain_freed_memory_mib)
         for name, plan in shards:
             yield (
@@ -212,6 +214,7 @@ class SparkEngine:
         n_workers: int,
         staging_dir: str,
         checks: Any = None,
+        limits: Any = None,
     ) -> Iterator[ShardOutput]:
         """Executors write the shards to ``staging_dir``; each is then handed to the store
         as a :class:`~.stamps.store.StagedPartition` (moved, not copied through the driver)."""
@@ -230,6 +233,7 @@ class SparkEngine:
             staging_dir,
             self._session(),
             checks,
+            limits,
         )
         for shard, rows in log.groupby("shard", sort=True):
             entries = rows.drop(columns=["shard", "offset"]).reset_index(drop=True)
@@ -296,6 +300,7 @@ class SparkEngine:
             cfg.checks,
             self._session(),
             retain_freed_memory_mib=cfg.retain_freed_memory_mib,
+            limits=cfg.limits,
         )
 
 

@@ -1,15 +1,18 @@
-"""Pre-flight: before long work starts, check that the inputs can be read, the data root
-written and the MLflow tracking store reached; fail within seconds, naming which one
-and how to fix it."""
+"""Pre-flight: before long work starts, check that the MLflow tracking store can be
+reached and written (before kedro-mlflow opens it), that every input can be read and
+every output folder written; fail within seconds (each probe is bounded by
+``preflight.timeout_seconds``), naming which one and how to fix it."""
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -29,6 +32,36 @@ _CREDENTIALS_HINT = (
 
 class PreflightError(RuntimeError):
     """A storage or tracking location the run needs is unusable."""
+
+
+#: Seconds a probe may take when ``preflight.timeout_seconds`` is not set.
+DEFAULT_TIMEOUT_S = 5.0
+
+
+def within(timeout_s: float, probe: Callable[[], Any], what: str) -> Any:
+    """``probe()``, or :class:`PreflightError` when it has not answered in ``timeout_s``
+    seconds (an unreachable endpoint whose client retries for minutes). The probe runs in
+    a daemon thread, so a probe that never returns does not keep the process alive."""
+    result: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            result["value"] = probe()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            result["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=f"preflight {what}", daemon=True).start()
+    if not done.wait(timeout_s):
+        raise PreflightError(
+            f"pre-flight: {what} did not answer within {timeout_s:g} s (is the endpoint "
+            "reachable from here?). Raise `preflight.timeout_seconds` for a slow link."
+        )
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
 
 
 def _describe(exc: BaseException) -> str:
@@ -51,7 +84,7 @@ def _is_access_error(exc: BaseException) -> bool:
     )
 
 
-def check_inputs(names: list[str], catalog: Any) -> int:
+def check_inputs(names: list[str], catalog: Any, timeout_s: float = DEFAULT_TIMEOUT_S) -> int:
     """Every file-backed input exists and can be read; returns how many were checked."""
     checked = 0
     for name in names:
@@ -63,7 +96,9 @@ def check_inputs(names: list[str], catalog: Any) -> int:
             continue  # not file-backed, or work that may not have started yet
         fs, path = location.fs, location.path
         try:
-            fs.info(path)
+            within(timeout_s, lambda fs=fs, path=path: fs.info(path), f"input '{name}' at {path}")
+        except PreflightError:
+            raise
         except FileNotFoundError as exc:
             raise PreflightError(
                 f"pre-flight: input dataset '{name}' does not exist at {path}. Run the pipeline "
@@ -79,20 +114,31 @@ def check_inputs(names: list[str], catalog: Any) -> int:
     return checked
 
 
-def check_writable(names: list[str], catalog: Any) -> str | None:
-    """Write and delete a probe next to the first file-backed output; its folder or None."""
+def check_writable(
+    names: list[str], catalog: Any, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> list[str]:
+    """Write and delete a probe in every folder that a file-backed output is written to
+    (credentials may allow some prefixes and not others); the folders checked."""
+    folders: dict[str, tuple[str, Any]] = {}
     for name in names:
         location = dataset_location(catalog.get(name))
         if location is None:
             continue
-        fs, path = location.fs, location.path
-        folder = path.rstrip("/").rsplit("/", 1)[0]
+        folder = location.path.rstrip("/").rsplit("/", 1)[0]
+        folders.setdefault(folder, (name, location.fs))
+    for folder, (name, fs) in folders.items():
         probe = f"{folder}/.preflight-{uuid.uuid4().hex}"
-        try:
+
+        def write_and_remove(fs: Any = fs, folder: str = folder, probe: str = probe) -> None:
             if "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
                 fs.makedirs(folder, exist_ok=True)
             fs.pipe(probe, b"stronglens-calibration pre-flight probe\n")
             fs.rm(probe)
+
+        try:
+            within(timeout_s, write_and_remove, f"output folder {folder}")
+        except PreflightError:
+            raise
         except Exception as exc:  # noqa: BLE001
             hint = (
                 _CREDENTIALS_HINT
@@ -103,11 +149,10 @@ def check_writable(names: list[str], catalog: Any) -> str | None:
                 f"pre-flight: cannot write output dataset '{name}' under {folder} "
                 f"({_describe(exc)}). " + hint
             ) from exc
-        return folder
-    return None
+    return list(folders)
 
 
-def check_tracking_store(uri: str, timeout_s: float = 5.0) -> None:
+def check_tracking_store(uri: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
     """The MLflow tracking store is writable (SQLite, file) or answers (HTTP)."""
     parsed = urlparse(uri)
     fix = "Set `server.mlflow_tracking_uri` in conf/base/mlflow.yml (or conf/local/mlflow.yml)."
@@ -142,22 +187,65 @@ def check_tracking_store(uri: str, timeout_s: float = 5.0) -> None:
             ) from exc
 
 
+def tracking_uri_of(context: Any) -> str:
+    """The tracking URI kedro-mlflow will open: ``server.mlflow_tracking_uri`` of the
+    ``mlflow`` configuration, else ``MLFLOW_TRACKING_URI``, else ``mlruns``; a relative
+    SQLite or file path is taken from the project folder."""
+    patterns = context.config_loader.config_patterns
+    if "mlflow" not in patterns:
+        patterns.update({"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]})
+    try:
+        conf = dict(context.config_loader["mlflow"] or {})
+    except Exception:  # noqa: BLE001 - no mlflow.yml: kedro-mlflow's defaults apply
+        conf = {}
+    uri = (conf.get("server") or {}).get("mlflow_tracking_uri") or os.environ.get(
+        "MLFLOW_TRACKING_URI", "mlruns"
+    )
+    project = Path(context.project_path)
+    if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///") :]).is_absolute():
+        return f"sqlite:///{project / uri[len('sqlite:///') :]}"
+    if "://" not in uri and not Path(uri).is_absolute():
+        return str(project / uri)
+    return uri
+
+
+def timeout_of(params: Any) -> float:
+    """``preflight.timeout_seconds`` (seconds each probe may take), checked."""
+    section = (params or {}).get("preflight") or {}
+    value = section.get("timeout_seconds", DEFAULT_TIMEOUT_S)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise PreflightError(
+            f"parameter 'preflight.timeout_seconds' must be a number of seconds > 0, got {value!r}"
+        )
+    return float(value)
+
+
 class PreflightHook:
-    """Runs the checks first thing in ``before_pipeline_run`` (before kedro-mlflow opens
-    its run and before any node)."""
+    """The tracking store is checked first thing in ``after_context_created`` (before
+    kedro-mlflow sets its experiment, which would retry an unreachable server for
+    minutes); inputs and output folders first thing in ``before_pipeline_run`` (before any
+    node). Each probe is bounded by ``preflight.timeout_seconds``."""
+
+    def __init__(self) -> None:
+        self._timeout_s = DEFAULT_TIMEOUT_S
+        self._tracking_uri = ""
+
+    @hook_impl(tryfirst=True)
+    def after_context_created(self, context: Any) -> None:
+        self._timeout_s = timeout_of(context.params)
+        self._tracking_uri = tracking_uri_of(context)
+        check_tracking_store(self._tracking_uri, self._timeout_s)
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
-        import mlflow
-
         start = time.perf_counter()
-        check_tracking_store(mlflow.get_tracking_uri())
-        n = check_inputs(sorted(pipeline.inputs()), catalog)
-        folder = check_writable(sorted(pipeline.outputs()), catalog)
+        n = check_inputs(sorted(pipeline.inputs()), catalog, self._timeout_s)
+        folders = check_writable(sorted(pipeline.outputs()), catalog, self._timeout_s)
         logger.info(
-            "pre-flight: %d inputs readable, %s writable, tracking store %s (%.1f s)",
+            "pre-flight: %d inputs readable, %d output folders writable, tracking store %s "
+            "(%.1f s)",
             n,
-            folder or "no file output",
-            mlflow.get_tracking_uri(),
+            len(folders),
+            self._tracking_uri or "not checked",
             time.perf_counter() - start,
         )

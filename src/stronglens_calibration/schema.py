@@ -91,6 +91,7 @@ INGEST_COLUMNS: tuple[Column, ...] = (
     Column("cutout_error", "str", "", "ingest", "why the cutout could not be used ('' when it could)"),
     Column("shard", "int32", "", "ingest", "stamp-store shard of the stamp (-1: no stamp)"),
     Column("offset", "int32", "", "ingest", "row of the stamp in its shard (-1: no stamp)"),
+    Column("stamp_store", "str", "", "ingest", "stamp-store generation that shard and offset point into"),
     Column("reader", "str", "", "ingest", "decoder of the cutout (fits, npz_cutout, npz_bands, brick)"),
     Column("bands_present", "str", "", "ingest", "bands found in the cutout, e.g. 'grz'"),
 )

@@ -7,6 +7,7 @@ quiet_third_party_warnings()  # before the imports below raise them
 from stronglens_calibration.config_loader import ProjectConfigLoader  # noqa: E402
 from stronglens_calibration.parameter_check import ParameterCheckHook  # noqa: E402
 from stronglens_calibration.preflight import PreflightHook  # noqa: E402
+from stronglens_calibration.run_lock import DataRootLockHook  # noqa: E402
 from stronglens_calibration.spark.hooks import SparkHook  # noqa: E402
 from stronglens_calibration.tracking.artifacts import MlflowArtifactsHook  # noqa: E402
 from stronglens_calibration.tracking.hooks import MlflowTagsHook  # noqa: E402
@@ -16,6 +17,7 @@ from stronglens_calibration.tracking.run_report_hook import RunReportHook  # noq
 HOOKS = (
     SparkHook(),
     PreflightHook(),
+    DataRootLockHook(),
     ParameterCheckHook(),
     MlflowTagsHook(),
     MlflowArtifactsHook(),

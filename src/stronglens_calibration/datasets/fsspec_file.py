@@ -53,6 +53,10 @@ class FsspecFileDataset(AbstractDataset):
     def _exists(self) -> bool:
         return self._fs.exists(self._path)
 
+    def file_size(self) -> int:
+        """The file's size in bytes, from the filesystem (the file is not read)."""
+        return int(self._fs.size(self._path))
+
     def read_bytes(self) -> bytes:
         """The file's content."""
         with self._fs.open(self._path, mode="rb") as f:

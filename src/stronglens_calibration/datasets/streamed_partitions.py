@@ -20,13 +20,20 @@ class StreamedPartitionedDataset(PartitionedDataset):
     ``kedro run``), and appends afterwards.
     """
 
+    #: Whether the first save of a run empties the folder.
+    clear_on_first_save = True
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs["overwrite"] = False
         super().__init__(**kwargs)
         self._started = False
 
     def save(self, data: dict[str, Any]) -> None:
-        if not self._started and self._filesystem.exists(self._normalized_path):
+        if (
+            self.clear_on_first_save
+            and not self._started
+            and self._filesystem.exists(self._normalized_path)
+        ):
             self._filesystem.rm(self._normalized_path, recursive=True)
         self._started = True
         staged = {k: v for k, v in data.items() if isinstance(v, StagedPartition)}

@@ -19,6 +19,46 @@ def to_artifact(model: LensFinder, config: dict[str, Any], preprocessing: Prepro
     }
 
 
+def load_weights(model: LensFinder, state_dict: dict[str, Any], what: str) -> None:
+    """``model.load_state_dict(state_dict)``, with a message that says how the weights
+    differ from the network when they do not fit (another architecture, input size or
+    number of channels) instead of torch's list of key names.
+
+    Raises
+    ------
+    ValueError
+        Naming ``what`` (e.g. ``"lens_finder"``), the network, and the missing,
+        unexpected and mis-shaped weights.
+    """
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(expected))
+    reshaped = sorted(
+        k
+        for k in set(expected) & set(state_dict)
+        if tuple(expected[k].shape) != tuple(getattr(state_dict[k], "shape", ()))
+    )
+    if missing or unexpected or reshaped:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} weight(s) it lacks (e.g. {missing[0]})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} the network does not have (e.g. {unexpected[0]})")
+        if reshaped:
+            k = reshaped[0]
+            parts.append(
+                f"{len(reshaped)} of another shape (e.g. {k}: {tuple(state_dict[k].shape)} "
+                f"where the network has {tuple(expected[k].shape)})"
+            )
+        arch = getattr(model, "network", {}).get("architecture", type(model).__name__)
+        raise ValueError(
+            f"{what}: the weights do not fit the {arch!r} network: {'; '.join(parts)}. They "
+            "were saved from another architecture or input size; use the artifact they "
+            "came with, or retrain."
+        )
+    model.load_state_dict(state_dict)
+
+
 def from_artifact(artifact: dict[str, Any]) -> tuple[LensFinder, Preprocessing]:
     """Rebuild the model (in eval mode) and its preprocessing from a stored artifact."""
     missing = [k for k in ("state_dict", "config", "preprocessing") if k not in artifact]
@@ -27,6 +67,6 @@ def from_artifact(artifact: dict[str, Any]) -> tuple[LensFinder, Preprocessing]:
     cfg = artifact["config"]
     network = artifact.get("network") or {"architecture": cfg["architecture"]}
     model = build_model(network["architecture"], cfg.get("dropout", 0.0), network.get("arguments"))
-    model.load_state_dict(artifact["state_dict"])
+    load_weights(model, artifact["state_dict"], "lens_finder")
     model.eval()
     return model, Preprocessing.from_dict(artifact["preprocessing"])

@@ -18,6 +18,7 @@ from sklearn.metrics import roc_auc_score
 from torch.utils.data import DataLoader, WeightedRandomSampler
 from tqdm.auto import tqdm
 
+from stronglens_calibration.models.artifact import load_weights
 from stronglens_calibration.models.data import StampDataset, collate_skip_none
 from stronglens_calibration.models.networks import LensFinder, build_model
 
@@ -273,7 +274,7 @@ def train_model(
                 last,
             )
         elif ckpt["config"] == asdict(cfg):
-            model.load_state_dict(ckpt["model"])
+            load_weights(model, ckpt["model"], f"checkpoint {last}")
             opt.load_state_dict(ckpt["optimizer"])
             sched.load_state_dict(ckpt["scheduler"])
             start, best_auc, bad_epochs = ckpt["epoch"] + 1, ckpt["best_auc"], ckpt["bad_epochs"]

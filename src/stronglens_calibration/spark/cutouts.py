@@ -33,6 +33,7 @@ def read_cutouts_spark(
     staging: str,
     spark: Any,
     checks: Any = None,
+    limits: Any = None,
 ) -> pd.DataFrame:
     """Read every planned slot on the executors; the log of every slot, by shard and offset.
 
@@ -56,7 +57,8 @@ def read_cutouts_spark(
 
     def one_shard(pdf: pd.DataFrame) -> pd.DataFrame:
         pdf = pdf.sort_values("offset").reset_index(drop=True)
-        stamps, infos = read_shard(pdf, CutoutSources(raw, npz_column, checks), coadd_bricks, size)
+        sources = CutoutSources(raw, npz_column, checks, limits)
+        stamps, infos = read_shard(pdf, sources, coadd_bricks, size)
         with fsspec.open(staged_shard_path(staging, int(pdf["shard"].iloc[0])), "wb") as f:
             np.save(f, stamps, allow_pickle=False)
         log = pd.DataFrame(infos, columns=names(CUTOUT_LOG_COLUMNS)[1:])

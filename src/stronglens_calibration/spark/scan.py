@@ -48,6 +48,7 @@ def score_shards_spark(
     spark: Any,
     shards_per_job: int | None = None,
     retain_freed_memory_mib: int = 0,
+    limits: Any = None,
 ) -> Iterator[tuple[str, pd.DataFrame]]:
     """Score ``shards`` (``(name, plan rows)``) in Spark jobs of a few shards each, so
     the driver holds one job's logits at a time; yields ``(name, scored rows)`` in order.
@@ -79,7 +80,7 @@ def score_shards_spark(
         pdf = pdf.sort_values("_row").reset_index(drop=True)
         retain_freed_memory(retain_freed_memory_mib)
         model, pre = _model_on_worker(fingerprint, weights)
-        sources = CutoutSources(raw, "npz", checks)
+        sources = CutoutSources(raw, "npz", checks, limits)
         logits, flags = shard_logits(
             pdf, sources, bricks, model, pre, settings, torch.device("cpu")
         )

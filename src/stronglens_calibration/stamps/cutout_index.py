@@ -22,6 +22,7 @@ import pandas as pd
 
 from stronglens_calibration.sky.matching import SkyIndex
 from stronglens_calibration.stamps.formats import StampDecodeError, split_name
+from stronglens_calibration.stamps.store import CutoutReadError, ReadLimits, read_source
 
 #: ``..._<ra>_<dec>`` (or separated by a comma or a space), decimals required.
 _DECIMAL = re.compile(r"(?<![\d.])(\d{1,3}\.\d+)[_,\s]+([+-]?\d{1,2}\.\d+)(?![\d.])")
@@ -56,12 +57,14 @@ def position_from_name(stem: str) -> tuple[float, float] | None:
     return None
 
 
-def position_from_file(data: bytes, name: str) -> tuple[float, float] | None:
+def position_from_file(
+    data: bytes, name: str, max_decoded_bytes: int | None = None
+) -> tuple[float, float] | None:
     """``(ra, dec)`` of the centre pixel from the file's header (FITS WCS, NPZ meta)."""
-    from stronglens_calibration.stamps.formats import decode_stamp
+    from stronglens_calibration.stamps.formats import DEFAULT_MAX_DECODED_BYTES, decode_stamp
 
     try:
-        meta = decode_stamp(data, name).meta
+        meta = decode_stamp(data, name, max_decoded_bytes or DEFAULT_MAX_DECODED_BYTES).meta
     except StampDecodeError:
         return None
     if "centre_ra" in meta and "centre_dec" in meta:
@@ -90,12 +93,18 @@ class CutoutIndex:
 
     @classmethod
     def from_partitions(
-        cls, partitions: Mapping[str, Callable[[], bytes]], npz_column: str
+        cls,
+        partitions: Mapping[str, Callable[[], bytes]],
+        npz_column: str,
+        limits: ReadLimits | None = None,
     ) -> CutoutIndex:
         """Index every cutout partition; a file is opened only when its name holds no
-        position, a parquet table only for its ``ra``/``dec`` columns."""
+        position, a parquet table only for its ``ra``/``dec`` columns. A file that must
+        be opened but cannot be read (or is over ``limits``) is listed as unlocated with
+        its reason."""
         import pyarrow.parquet as pq
 
+        limits = limits or ReadLimits()
         rows: list[dict[str, Any]] = []
         unlocated: list[dict[str, str]] = []
         for key in sorted(partitions):
@@ -106,10 +115,11 @@ class CutoutIndex:
                 how = "name"
                 if pos is None:
                     try:
-                        pos = position_from_file(partitions[key](), key)
-                    except OSError as exc:
-                        unlocated.append({"key": key, "reason": f"unreadable ({exc})"})
+                        data = read_source(("loader", partitions[key]), limits)
+                    except CutoutReadError as exc:
+                        unlocated.append({"key": key, "reason": exc.reason})
                         continue
+                    pos = position_from_file(data, key, limits.max_decoded_bytes)
                     how = "header"
                 if pos is None:
                     unlocated.append({"key": key, "reason": "no position in name or header"})

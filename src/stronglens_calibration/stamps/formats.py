@@ -28,6 +28,51 @@ class StampDecodeError(ValueError):
         self.reason = reason
 
 
+#: Default cap on what one cutout may decode to (bytes): a DR10 grz stamp of 101 x 101
+#: float32 pixels is 122 kB, one of 512 x 512 with inverse-variance planes 6 MB.
+DEFAULT_MAX_DECODED_BYTES = 256 * 2**20
+
+
+def _mib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**20:.0f} MiB"
+
+
+def _check_decoded_size(n_bytes: int, cap: int, what: str) -> None:
+    """Refuse content that would decode to more than ``cap`` bytes, before decoding it."""
+    if n_bytes > cap:
+        raise StampDecodeError(
+            "oversize content",
+            f"{what} declares {_mib(n_bytes)}, more than the {_mib(cap)} cap on a decoded cutout",
+        )
+
+
+def _gunzip(data: bytes, cap: int) -> bytes:
+    """Decompress gzip data, reading at most ``cap`` bytes of output (a file that inflates
+    further is refused, never inflated in memory)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+            out = f.read(cap + 1)
+    except (OSError, EOFError) as exc:
+        raise StampDecodeError("truncated file", f"gzip: {exc}") from exc
+    if len(out) > cap:
+        raise StampDecodeError(
+            "oversize content", f"gzip data inflates to more than the {_mib(cap)} cap"
+        )
+    return out
+
+
+def _declared_hdu_bytes(header: Any) -> int:
+    """Bytes of data an HDU's header declares (``|BITPIX| / 8 x prod(NAXISn) + PCOUNT``;
+    a tile-compressed image's header gives the uncompressed image)."""
+    naxis = int(header.get("NAXIS", 0) or 0)
+    if naxis == 0:
+        return 0
+    size = abs(int(header.get("BITPIX", 8) or 8)) // 8
+    for i in range(1, naxis + 1):
+        size *= int(header.get(f"NAXIS{i}", 0) or 0)
+    return size + int(header.get("PCOUNT", 0) or 0)
+
+
 @dataclass
 class DecodedStamp:
     """A stamp read from a file.
@@ -184,21 +229,20 @@ def _header_geometry(header: Any, shape: tuple[int, int]) -> dict[str, float]:
     return {"centre_ra": float(ra), "centre_dec": float(dec), "pixel_scale": scale}
 
 
-def decode_fits(data: bytes) -> DecodedStamp:
+def decode_fits(data: bytes, max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES) -> DecodedStamp:
     """Read a cutout-service FITS file: plain, gzip-compressed (``.fits.gz``) or
     fpack-compressed (``.fits.fz``), with the planes in the header's band order.
 
     ``meta`` holds the header's ``pixel_scale`` (arcsec per pixel) and the sky position of
     the centre pixel (``centre_ra``, ``centre_dec``, deg) when it has a celestial WCS.
+    A file that decompresses, or whose headers declare data, beyond ``max_decoded_bytes``
+    is refused before its data are read.
     """
     from astropy.io import fits
     from astropy.utils.exceptions import AstropyUserWarning
 
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise StampDecodeError("truncated file", f"gzip: {exc}") from exc
+        data = _gunzip(data, max_decoded_bytes)
     try:
         with warnings.catch_warnings():
             # astropy only warns about a short or malformed file; here that is an error
@@ -206,6 +250,8 @@ def decode_fits(data: bytes) -> DecodedStamp:
             warnings.simplefilter("error", fits.verify.VerifyWarning)
             with fits.open(io.BytesIO(data), memmap=False) as hdul:
                 hdul.verify("exception")
+                declared = sum(_declared_hdu_bytes(h.header) for h in hdul)
+                _check_decoded_size(declared, max_decoded_bytes, "the FITS file")
                 hdu = _image_hdu(hdul)
                 header = hdu.header.copy()
                 cube = np.array(hdu.data, dtype=np.float32)
@@ -242,9 +288,16 @@ def _npz_geometry(meta: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def decode_npz(data: bytes) -> DecodedStamp:
-    """Read either NPZ layout (``cutout`` HWC with ``meta_*``, or ``image_<band>``)."""
+def decode_npz(data: bytes, max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES) -> DecodedStamp:
+    """Read either NPZ layout (``cutout`` HWC with ``meta_*``, or ``image_<band>``).
+
+    An archive whose members declare more than ``max_decoded_bytes`` in all is refused
+    before any member is inflated.
+    """
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared = sum(member.file_size for member in archive.infolist())
+        _check_decoded_size(declared, max_decoded_bytes, "the NPZ archive")
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             keys = set(npz.files)
             meta = {k[5:]: npz[k].item() for k in keys if k.startswith("meta_")}
@@ -282,7 +335,9 @@ class CutoutFormat:
     suffixes : tuple of str
         Lower-case file-name endings, longest first where they overlap.
     decode : callable
-        ``decode(data: bytes) -> DecodedStamp``; raises :class:`StampDecodeError`.
+        ``decode(data: bytes, max_decoded_bytes: int) -> DecodedStamp``; raises
+        :class:`StampDecodeError` (reason ``oversize content`` for data that would decode
+        to more than ``max_decoded_bytes``).
     identify : callable
         ``identify(data: bytes) -> bool`` from the first bytes (magic numbers).
     encoders : tuple of callable
@@ -291,7 +346,7 @@ class CutoutFormat:
 
     name: str
     suffixes: tuple[str, ...]
-    decode: Callable[[bytes], DecodedStamp]
+    decode: Callable[[bytes, int], DecodedStamp]
     identify: Callable[[bytes], bool]
     encoders: tuple[Callable[..., bytes], ...] = ()
 
@@ -347,8 +402,11 @@ def split_name(filename: str) -> tuple[str, CutoutFormat] | None:
     return base[: -len(suffix)], fmt
 
 
-def decode_stamp(data: bytes, filename: str) -> DecodedStamp:
-    """Decode a stamp file with the registered format its name ends in."""
+def decode_stamp(
+    data: bytes, filename: str, max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES
+) -> DecodedStamp:
+    """Decode a stamp file with the registered format its name ends in, refusing content
+    that would decode to more than ``max_decoded_bytes``."""
     if not data:
         raise StampDecodeError("empty file", filename)
     found = split_name(filename)
@@ -359,4 +417,4 @@ def decode_stamp(data: bytes, filename: str) -> DecodedStamp:
         other = [f.name for f in CUTOUT_FORMATS.values() if f is not fmt and f.identify(data)]
         if other:
             raise StampDecodeError("wrong format", f"{filename} holds {other[0]} data")
-    return fmt.decode(data)
+    return fmt.decode(data, max_decoded_bytes)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stronglens_calibration.stamps.generations import shards_for_table
 from stronglens_calibration.stamps.geometry import centre_slice
 from stronglens_calibration.stamps.store import shard_name
 
@@ -27,7 +28,7 @@ class StampStore:
     """
 
     def __init__(self, loaders: Mapping[str, Callable[[], np.ndarray]]) -> None:
-        self._loaders = dict(loaders)
+        self._loaders: Mapping[str, Callable[[], np.ndarray]] = loaders
         self._open: dict[str, np.ndarray] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -55,7 +56,9 @@ class StampStore:
         Parameters
         ----------
         objects : pandas.DataFrame
-            Rows with ``shard`` and ``offset`` (``>= 0``).
+            Rows with ``shard`` and ``offset`` (``>= 0``); with a ``stamp_store`` column, the
+            shards of that generation are read (and a generation the store no longer
+            holds is refused).
         crop : int, optional
             Side in pixels of the central crop (:func:`~.geometry.centre_slice`);
             ``None``: the whole stamp.
@@ -68,6 +71,9 @@ class StampStore:
         """
         if not len(objects):
             raise ValueError("no object to read")
+        resolved = shards_for_table(objects, self._loaders, "the object table")
+        if resolved is not self._loaders:
+            self._loaders, self._open = dict(resolved), {}
         shards = objects["shard"].to_numpy()
         offsets = objects["offset"].to_numpy()
         if (shards < 0).any():

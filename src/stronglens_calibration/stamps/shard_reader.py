@@ -12,7 +12,13 @@ import pandas as pd
 
 from stronglens_calibration import BANDS
 from stronglens_calibration.stamps.bricks import extract_brick
-from stronglens_calibration.stamps.store import Expectation, Source, StampChecks, decode_into
+from stronglens_calibration.stamps.store import (
+    Expectation,
+    ReadLimits,
+    Source,
+    StampChecks,
+    decode_into,
+)
 
 
 class CutoutSources:
@@ -25,11 +31,14 @@ class CutoutSources:
         raw_cutouts: dict[str, Callable[[], bytes]],
         npz_column: str,
         checks: StampChecks | None = None,
+        limits: ReadLimits | None = None,
     ) -> None:
         self._raw = raw_cutouts
         self._npz_column = npz_column
         #: What each file's header must agree with (``None``: no check).
         self.checks = checks
+        #: File and decoded-size caps per cutout.
+        self.limits = limits or ReadLimits()
         self._table_key: str | None = None
         self._table: list[bytes] = []
 
@@ -162,5 +171,5 @@ def read_shard(
     """
     srcs, names, expects = file_sources(rows, sources)
     decoded = np.empty((len(srcs), len(BANDS), size, size), dtype=np.float32)
-    infos = decode_into(decoded, list(range(len(srcs))), srcs, names, size, expects)
+    infos = decode_into(decoded, list(range(len(srcs))), srcs, names, size, expects, sources.limits)
     return complete_shard(rows, decoded, infos, bricks, size)

@@ -9,7 +9,11 @@ from typing import Any
 import numpy as np
 
 from stronglens_calibration import BANDS
-from stronglens_calibration.stamps.formats import StampDecodeError, decode_stamp
+from stronglens_calibration.stamps.formats import (
+    DEFAULT_MAX_DECODED_BYTES,
+    StampDecodeError,
+    decode_stamp,
+)
 
 #: Partition name of shard ``i`` of the stamp store.
 SHARD_FORMAT = "part-{:05d}"
@@ -84,13 +88,75 @@ class StampChecks:
 Expectation = tuple[float, float, StampChecks]
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """How large one cutout may be; a larger one is quarantined, never read into memory.
+
+    Attributes
+    ----------
+    max_file_bytes : int
+        Largest cutout file read (checked from the filesystem before the read when the
+        source can tell, and on the bytes read otherwise).
+    max_decoded_bytes : int
+        Largest content a cutout may decode to (gzip output, FITS data declared by the
+        headers, NPZ members), checked before decompressing.
+    """
+
+    max_file_bytes: int = 64 * 2**20
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES
+
+    def __post_init__(self) -> None:
+        for name in ("max_file_bytes", "max_decoded_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"'{name}' must be >= 1 byte, got {getattr(self, name)}")
+
+    @classmethod
+    def from_mib(cls, max_file_mib: float, max_decoded_mib: float) -> ReadLimits:
+        """Limits given in MiB (the parameters ``max_file_mib`` and ``max_decoded_mib``)."""
+        return cls(int(max_file_mib * 2**20), int(max_decoded_mib * 2**20))
+
+
+class CutoutReadError(OSError):
+    """One cutout whose bytes could not be fetched; ``reason`` is its quarantine reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception of a chain (what a Kedro ``DatasetError`` or an fsspec
+    wrapper was raised from)."""
+    seen = {id(exc)}
+    while True:
+        inner = exc.__cause__ or exc.__context__
+        if inner is None or id(inner) in seen:
+            return exc
+        seen.add(id(inner))
+        exc = inner
+
+
+def read_failure_reason(exc: BaseException) -> str:
+    """Quarantine reason for a cutout whose bytes could not be read: the innermost
+    error's type and message (``unreadable file (FileNotFoundError), ...``)."""
+    cause = root_cause(exc)
+    detail = " ".join(str(cause).split())
+    return f"unreadable file ({type(cause).__name__})" + (f", {detail}" if detail else "")
+
+
 def decode_cutout(
-    data: bytes, name: str, size: int, expect: Expectation | None = None
+    data: bytes,
+    name: str,
+    size: int,
+    expect: Expectation | None = None,
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
 ) -> tuple[np.ndarray | None, dict[str, Any]]:
     """Decode one cutout into the contract's ``(3, size, size)`` float32, or say why not.
 
     With ``expect``, the file's header must agree with the object (centre within the
-    tolerance, pixel scale): a mismatch is a reason, never a silent read.
+    tolerance, pixel scale): a mismatch is a reason, never a silent read. Content that
+    would decode to more than ``max_decoded_bytes`` is a reason too (``oversize
+    content``), found before it is inflated.
 
     Returns
     -------
@@ -101,9 +167,12 @@ def decode_cutout(
         ``reader``, ``bands_present`` and ``cutout_error`` (``""`` when readable).
     """
     try:
-        stamp = decode_stamp(data, name)
+        stamp = decode_stamp(data, name, max_decoded_bytes)
     except StampDecodeError as exc:
         return None, {"reader": "", "bands_present": "", "cutout_error": exc.reason}
+    except MemoryError:
+        reason = "too large to decode (MemoryError)"
+        return None, {"reader": "", "bands_present": "", "cutout_error": reason}
     info = {"reader": stamp.reader, "bands_present": stamp.bands_present, "cutout_error": ""}
     if stamp.pixels.shape != (len(BANDS), size, size):
         info["cutout_error"] = f"wrong shape {tuple(stamp.pixels.shape[1:])}"
@@ -121,19 +190,60 @@ def decode_cutout(
 Source = tuple[str, Any]
 
 
-def read_source(source: Source) -> bytes:
-    """The bytes of a cutout from its :data:`Source`."""
-    kind, value = source
+def _oversize(n_bytes: int, cap: int) -> CutoutReadError:
+    return CutoutReadError(
+        f"oversize file ({n_bytes / 2**20:.1f} MiB, more than the {cap / 2**20:.0f} MiB cap "
+        "'max_file_mib')"
+    )
+
+
+def _declared_size(kind: str, value: Any) -> int | None:
+    """A source's size from its filesystem, without reading it (``None``: cannot tell)."""
     if kind == "loader":
-        return value()
-    if kind == "bytes":
-        return value
+        size = getattr(getattr(value, "__self__", None), "file_size", None)
+        return int(size()) if callable(size) else None
     if kind == "uri":
         import fsspec
 
-        with fsspec.open(value, "rb") as f:
-            return f.read()
-    raise ValueError(f"unknown cutout source kind {kind!r}")
+        fs, path = fsspec.core.url_to_fs(value)
+        return int(fs.size(path))
+    return None
+
+
+def read_source(source: Source, limits: ReadLimits | None = None) -> bytes:
+    """The bytes of a cutout from its :data:`Source`.
+
+    Raises
+    ------
+    CutoutReadError
+        For any failure to fetch this one cutout (a missing or vanished file, a symlink
+        loop, permissions, an S3 error, a Kedro ``DatasetError`` around any of them) and
+        for a file larger than ``limits.max_file_bytes``; its ``reason`` names the cause.
+    """
+    limits = limits or ReadLimits()
+    kind, value = source
+    if kind not in ("loader", "bytes", "uri"):
+        raise ValueError(f"unknown cutout source kind {kind!r}")
+    try:
+        size = _declared_size(kind, value)
+        if size is not None and size > limits.max_file_bytes:
+            raise _oversize(size, limits.max_file_bytes)
+        if kind == "loader":
+            data = value()
+        elif kind == "bytes":
+            data = value
+        else:
+            import fsspec
+
+            with fsspec.open(value, "rb") as f:
+                data = f.read(limits.max_file_bytes + 1)
+    except CutoutReadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure of one file stays that file's
+        raise CutoutReadError(read_failure_reason(exc)) from exc
+    if len(data) > limits.max_file_bytes:
+        raise _oversize(len(data), limits.max_file_bytes)
+    return data
 
 
 def decode_into(
@@ -143,8 +253,12 @@ def decode_into(
     names: list[str],
     size: int,
     expects: list[Expectation | None] | None = None,
+    limits: ReadLimits | None = None,
 ) -> list[dict[str, Any]]:
     """Read and decode cutouts into ``out[slot]``; unusable ones leave NaN there.
+
+    A cutout that cannot be fetched, is larger than ``limits`` allow or cannot be
+    decoded gets its reason in ``cutout_error``; it never stops the other cutouts.
 
     Parameters
     ----------
@@ -156,6 +270,8 @@ def decode_into(
         Expected stamp side in pixels.
     expects : list, optional
         Per item, the object the header must agree with (:func:`decode_cutout`).
+    limits : ReadLimits, optional
+        File and decoded-size caps (defaults: :class:`ReadLimits`).
 
     Returns
     -------
@@ -163,17 +279,16 @@ def decode_into(
         ``reader``, ``bands_present`` and ``cutout_error`` per item.
     """
     infos = []
+    limits = limits or ReadLimits()
     expects = expects if expects is not None else [None] * len(slots)
     for slot, source, name, expect in zip(slots, sources, names, expects, strict=True):
         try:
-            data = read_source(source)
-        except OSError as exc:
+            data = read_source(source, limits)
+        except CutoutReadError as exc:
             out[slot] = np.nan
-            infos.append(
-                {"reader": "", "bands_present": "", "cutout_error": f"unreadable file ({exc})"}
-            )
+            infos.append({"reader": "", "bands_present": "", "cutout_error": exc.reason})
             continue
-        pixels, info = decode_cutout(data, name, size, expect)
+        pixels, info = decode_cutout(data, name, size, expect, limits.max_decoded_bytes)
         out[slot] = np.nan if pixels is None else pixels
         infos.append(info)
     return infos
@@ -187,6 +302,7 @@ def _decode_shared(
     names: list[str],
     size: int,
     expects: list[Expectation | None],
+    limits: ReadLimits,
 ) -> list[dict[str, Any]]:
     """Worker task: decode into a shared-memory block (no pixels cross the pipe)."""
     from multiprocessing import shared_memory
@@ -194,7 +310,7 @@ def _decode_shared(
     shm = shared_memory.SharedMemory(name=shm_name)
     try:
         out = np.ndarray(shape, dtype=np.float32, buffer=shm.buf)
-        return decode_into(out, slots, sources, names, size, expects)
+        return decode_into(out, slots, sources, names, size, expects, limits)
     finally:
         del out
         shm.close()
@@ -203,18 +319,35 @@ def _decode_shared(
 class CutoutDecoder:
     """Decodes one shard at a time, in worker processes that read the files themselves.
 
-    The workers write the pixels into shared memory, so only file names and small
-    records cross process boundaries; ``n_workers == 1`` decodes in this process.
+    The workers write the pixels into shared memory
+    (:mod:`~stronglens_calibration.stamps.shared_blocks`), so only file names and small
+    records cross process boundaries; ``n_workers == 1`` decodes in this process. Blocks
+    not yet collected are released when the decoder closes, whatever the reason; blocks
+    of a killed earlier run are removed when a decoder with workers starts.
+
+    Parameters
+    ----------
+    n_workers : int
+        Decoding processes (1: this process).
+    size : int
+        Stamp side in pixels.
+    limits : ReadLimits, optional
+        File and decoded-size caps per cutout.
     """
 
-    def __init__(self, n_workers: int, size: int) -> None:
+    def __init__(self, n_workers: int, size: int, limits: ReadLimits | None = None) -> None:
         self._size = size
         self._workers = n_workers
+        self._limits = limits or ReadLimits()
         self._pool = None
+        self._blocks: dict[str, Any] = {}
         if n_workers > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
+            from stronglens_calibration.stamps.shared_blocks import remove_stale_blocks
+
+            remove_stale_blocks()
             self._pool = ProcessPoolExecutor(
                 n_workers, mp_context=multiprocessing.get_context("spawn")
             )
@@ -223,8 +356,20 @@ class CutoutDecoder:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+        from stronglens_calibration.stamps.shared_blocks import release_block
+
+        try:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            for block in list(self._blocks.values()):
+                release_block(block)
+            self._blocks.clear()
+
+    @property
+    def open_blocks(self) -> list[str]:
+        """Names of the shared-memory blocks not yet collected."""
+        return sorted(self._blocks)
 
     def submit(
         self,
@@ -240,16 +385,21 @@ class CutoutDecoder:
         n = len(sources)
         expects = expects if expects is not None else [None] * n
         shape = (n, len(BANDS), self._size, self._size)
+        limits = self._limits
         if self._pool is None or n < 2 * self._workers:
 
             def serial() -> tuple[np.ndarray, list[dict]]:
                 out = np.empty(shape, dtype=np.float32)
-                return out, decode_into(out, list(range(n)), sources, names, self._size, expects)
+                infos = decode_into(
+                    out, list(range(n)), sources, names, self._size, expects, limits
+                )
+                return out, infos
 
             return serial
-        from multiprocessing import shared_memory
+        from stronglens_calibration.stamps.shared_blocks import create_block, release_block
 
-        shm = shared_memory.SharedMemory(create=True, size=int(np.prod(shape)) * 4)
+        shm = create_block(int(np.prod(shape)) * 4)
+        self._blocks[shm.name] = shm
         parts = np.array_split(np.arange(n), self._workers)
         futures = [
             self._pool.submit(
@@ -261,6 +411,7 @@ class CutoutDecoder:
                 [names[i] for i in part],
                 self._size,
                 [expects[i] for i in part],
+                limits,
             )
             for part in parts
         ]
@@ -270,8 +421,8 @@ class CutoutDecoder:
                 infos = [info for fut in futures for info in fut.result()]
                 stamps = np.ndarray(shape, dtype=np.float32, buffer=shm.buf).copy()
             finally:
-                shm.close()
-                shm.unlink()
+                self._blocks.pop(shm.name, None)
+                release_block(shm)
             return stamps, infos
 
         return collect

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from stronglens_calibration.stamps.bricks import EDGE_ERROR
-from tests.conftest import run_pipelines
+from tests.conftest import run_pipelines, store_shards
 from tests.stamps.test_bricks import brick_wcs, write_brick
 
 SIDE = 301
@@ -21,9 +21,10 @@ def _stamps_by_id(root) -> dict[str, np.ndarray]:
     objects = pd.read_parquet(root / "03_primary/objects_ingested.parquet")
     shards: dict[int, np.ndarray] = {}
     out = {}
+    files = store_shards(root)
     for row in objects[objects["shard"] >= 0].itertuples():
         if row.shard not in shards:
-            shards[row.shard] = np.load(root / f"03_primary/stamps/part-{row.shard:05d}.npy")
+            shards[row.shard] = np.load(files[f"part-{row.shard:05d}"])
         out[row.object_id] = shards[row.shard][row.offset]
     return out
 

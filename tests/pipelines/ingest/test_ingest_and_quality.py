@@ -15,7 +15,7 @@ from stronglens_calibration.datasets import FITSTableDataset
 from stronglens_calibration.mock.files import cutout_filename
 from stronglens_calibration.sky.matching import nearest_neighbour
 from stronglens_calibration.stamps.formats import encode_fits
-from tests.conftest import run_pipelines
+from tests.conftest import run_pipelines, store_shards
 
 #: every test here runs pipelines on a mock survey
 pytestmark = pytest.mark.slow
@@ -82,8 +82,7 @@ def test_clean_survey_ingests_everything_and_counts_add_up(world):
     assert set(objects["reader"]) == {"fits", "npz_cutout", "npz_bands"}
     assert set(objects["cutout_origin"]) == {"file", "table"}
     # the store: float32 (n, 3, 101, 101) shards that the table points into
-    shards = sorted((root / "03_primary/stamps").glob("part-*.npy"))
-    arrays = {p.stem: np.load(p, allow_pickle=False) for p in shards}
+    arrays = {name: np.load(p, allow_pickle=False) for name, p in store_shards(root).items()}
     assert all(a.dtype == np.float32 and a.shape[1:] == (3, 101, 101) for a in arrays.values())
     assert sum(len(a) for a in arrays.values()) == len(objects)
     row = objects.iloc[0]

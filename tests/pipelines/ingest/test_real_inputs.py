@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from stronglens_calibration import schema
-from tests.conftest import run_pipelines
+from tests.conftest import run_pipelines, store_shards
 from tests.producers import (
     fpacked,
     galaxy_planes,
@@ -186,7 +186,7 @@ def test_real_layouts_end_in_correct_stamps_or_named_reasons(tmp_path, params):
     # every positive's cutout was found (4 decimals, BAND0..n, WCS, gz, fz, invvar) and its
     # stamp in the store is the file's planes in g, r, z order
     assert (pos["cutout_error"] == "").all() and pos["cutout_ok"].all()
-    store = {p.stem: np.load(p) for p in (tmp_path / "03_primary/stamps").glob("part-*.npy")}
+    store = {name: np.load(p) for name, p in store_shards(tmp_path).items()}
     for object_id, grz in world["planes"].items():
         row = pos.loc[object_id]
         stamp = store[f"part-{row['shard']:05d}"][row["offset"]]

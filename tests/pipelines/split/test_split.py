@@ -50,7 +50,8 @@ def split_objects(objects: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, di
     """The split pipeline up to its report, on an in-memory catalog."""
     out = run_slice(
         create_pipeline().to_nodes("build_split_report_node"),
-        {"objects_qc": objects, "params:split": params},
+        # no stamps are read by the split: a table without a store generation passes
+        {"objects_qc": objects, "params:split": params, "stamps": {}},
         ["objects_split", "split_report"],
     )
     return out["objects_split"], out["split_report"]

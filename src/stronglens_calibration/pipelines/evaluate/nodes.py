@@ -30,6 +30,7 @@ from stronglens_calibration.evaluation.selection import (
     tabulate_selection_function,
 )
 from stronglens_calibration.pipelines.evaluate.config import EvaluateConfig
+from stronglens_calibration.stamps.generations import shards_for_table
 
 Stamps = dict[str, Callable[[], np.ndarray]]
 
@@ -45,6 +46,7 @@ def score_validation(
 ) -> pd.DataFrame:
     """Logits of the validation split (for the temperature only)."""
     cfg = EvaluateConfig.from_params(params)
+    stamps = shards_for_table(objects_split, stamps, "objects_split")
     return score_split(lens_finder, objects_split, stamps, "val", cfg.batch_size, _device(cfg))
 
 
@@ -53,6 +55,7 @@ def score_test(
 ) -> pd.DataFrame:
     """Logits of the test split; the only stamps the test metrics come from."""
     cfg = EvaluateConfig.from_params(params)
+    stamps = shards_for_table(objects_split, stamps, "objects_split")
     return score_split(lens_finder, objects_split, stamps, "test", cfg.batch_size, _device(cfg))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from stronglens_calibration.catalogues.selection import SelectionConfig
 from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.stamps.cutout_service import CutoutServiceConfig
-from stronglens_calibration.stamps.store import StampChecks
+from stronglens_calibration.stamps.store import ReadLimits, StampChecks
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class CutoutsConfig:
         A cutout belongs to the nearest object within this separation.
     checks : StampChecks
         What each file's header must agree with (centre, pixel scale).
+    limits : ReadLimits
+        Largest cutout file and decoded content (larger ones are quarantined).
     """
 
     stamp_size: int
@@ -55,6 +57,14 @@ class CutoutsConfig:
     bricks_enabled: bool
     match_radius_arcsec: float
     checks: StampChecks
+    limits: ReadLimits
+
+
+def read_limits(section: ParamReader) -> ReadLimits:
+    """``max_file_mib`` and ``max_decoded_mib`` of a ``cutouts`` parameter section."""
+    return ReadLimits.from_mib(
+        section.positive("max_file_mib"), section.positive("max_decoded_mib")
+    )
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,7 @@ class IngestConfig:
                     pixel_scale=c.positive("pixel_scale"),
                     pixel_scale_tolerance=c.fraction("pixel_scale_tolerance"),
                 ),
+                limits=read_limits(c),
             ),
             service=CutoutServiceConfig.from_params(
                 p.raw("cutout_service"), size, "ingest.cutout_service"

@@ -22,6 +22,7 @@ from stronglens_calibration.pipelines.ingest.config import IngestConfig
 from stronglens_calibration.schema import quarantine_table, reason_kind
 from stronglens_calibration.stamps.cutout_index import CutoutIndex
 from stronglens_calibration.stamps.cutout_service import fill_from_service
+from stronglens_calibration.stamps.generations import STORE_COLUMN, new_store_id
 from stronglens_calibration.stamps.store import assign_shards, shard_name
 from stronglens_calibration.storage.fits_table import FITSTable
 
@@ -176,12 +177,16 @@ def plan_cutouts(
     plan : pandas.DataFrame
         The selection with ``cutout_file``, ``cutout_row``, ``cutout_sep_arcsec``,
         ``cutout_origin``, ``shard`` and ``offset`` (-1 for objects without a cutout, whose
-        ``cutout_error`` says why).
+        ``cutout_error`` says why) and ``stamp_store``, the new generation of the stamp
+        store these stamps are written into
+        (:mod:`~stronglens_calibration.stamps.generations`).
     index_report : dict
         Files indexed, how they were located, unlocated, ambiguous and unmatched ones.
     """
     cfg = IngestConfig.from_params(params)
-    index = CutoutIndex.from_partitions(raw_cutouts, cfg.cutouts.parquet_npz_column)
+    index = CutoutIndex.from_partitions(
+        raw_cutouts, cfg.cutouts.parquet_npz_column, cfg.cutouts.limits
+    )
     plan = selection.reset_index(drop=True)
     located, index_report = index.locate(
         plan["ra"].to_numpy(), plan["dec"].to_numpy(), cfg.cutouts.match_radius_arcsec
@@ -212,7 +217,14 @@ def plan_cutouts(
             "file names (cutout_<ra>_<dec>.fits/.npz) or enable 'ingest.cutout_service'"
         )
     plan["shard"], plan["offset"] = assign_shards(found, cfg.cutouts.shard_size)
-    logger.info("cutouts: %d found, %d missing", found.sum(), (~found).sum())
+    # this ingest's stamps go into a new generation of the store, beside the current one
+    plan[STORE_COLUMN] = new_store_id()
+    logger.info(
+        "cutouts: %d found, %d missing; stamp-store generation %s",
+        found.sum(),
+        (~found).sum(),
+        plan[STORE_COLUMN].iloc[0],
+    )
     return plan, index_report
 
 
@@ -250,8 +262,9 @@ def read_cutouts(
     Yields
     ------
     stamps : dict
-        ``{"part-NNNNN": float32 (n, 3, H, W)}``, g, r, z, nanomaggies per pixel; an
-        unreadable cutout leaves a NaN slot.
+        ``{"<generation>/part-NNNNN": float32 (n, 3, H, W)}``, g, r, z, nanomaggies per
+        pixel, into the plan's ``stamp_store`` generation; an unreadable cutout leaves a
+        NaN slot.
     log : dict
         ``{"part-NNNNN": DataFrame}`` with ``object_id``, ``reader``, ``bands_present``
         and ``cutout_error`` of each slot.
@@ -267,9 +280,11 @@ def read_cutouts(
         c.cutouts.n_workers,
         c.cutouts.staging_dir,
         c.cutouts.checks,
+        c.cutouts.limits,
     )
+    generation = str(plan[STORE_COLUMN].iloc[0])
     for name, stamps, log in shards:
-        yield {name: stamps}, {name: log}
+        yield {f"{generation}/{name}": stamps}, {name: log}
 
 
 def assemble_objects(
@@ -327,7 +342,9 @@ def assemble_objects(
         "cutouts": {
             "per_origin": Counter(objects["cutout_origin"].replace("", "none")),
             "per_reader": Counter(objects["reader"].replace("", "none")),
-            "errors": Counter(objects.loc[objects["cutout_error"] != "", "cutout_error"]),
+            "errors": Counter(
+                objects.loc[objects["cutout_error"] != "", "cutout_error"].map(reason_kind)
+            ),
         },
         "quarantined_at_ingest": int(len(quarantine)),
     }

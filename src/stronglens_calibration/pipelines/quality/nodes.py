@@ -15,6 +15,7 @@ from stronglens_calibration import BANDS
 from stronglens_calibration.engines import get_engine
 from stronglens_calibration.pipelines.quality.config import QualityConfig
 from stronglens_calibration.schema import quarantine_table, reason_kind
+from stronglens_calibration.stamps.generations import shards_for_table
 from stronglens_calibration.stamps.quality import quality_flags
 from stronglens_calibration.stamps.store import shard_name
 
@@ -32,6 +33,7 @@ def measure_stamps(
         ``object_id`` plus :data:`~stronglens_calibration.schema.STATISTICS_COLUMNS`.
     """
     cfg = QualityConfig.from_params(params)
+    stamps = shards_for_table(objects, stamps, "objects_ingested")
     stored = objects[objects["shard"] >= 0]
     missing = sorted({shard_name(int(s)) for s in stored["shard"].unique()} - set(stamps))
     if missing:

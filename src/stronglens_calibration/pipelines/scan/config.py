@@ -9,9 +9,10 @@ from typing import Any
 
 from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.models.training import check_device
+from stronglens_calibration.pipelines.ingest.config import read_limits
 from stronglens_calibration.scan.scoring import ScoringSettings
 from stronglens_calibration.stamps.cutout_service import CutoutServiceConfig
-from stronglens_calibration.stamps.store import StampChecks
+from stronglens_calibration.stamps.store import ReadLimits, StampChecks
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class ScanConfig:
         Apertures, quality rules, batch size, survey prevalence.
     checks : StampChecks
         What each file's header must agree with.
+    limits : ReadLimits
+        Largest cutout file and decoded content (larger ones get a reason, no score).
     n_candidates : int
         Candidates in the table and the inspection page.
     model_run_id : str or None
@@ -61,6 +64,7 @@ class ScanConfig:
     service: CutoutServiceConfig
     scoring: ScoringSettings
     checks: StampChecks
+    limits: ReadLimits
     n_candidates: int
     model_run_id: str | None
     device: str
@@ -102,6 +106,7 @@ class ScanConfig:
                 pixel_scale=c.positive("pixel_scale"),
                 pixel_scale_tolerance=c.fraction("pixel_scale_tolerance"),
             ),
+            limits=read_limits(c),
             n_candidates=p.integer("n_candidates", low=1),
             model_run_id=None if run_id in (None, "") else str(run_id),
             device=check_device(str(p.raw("device")), "scan.device"),

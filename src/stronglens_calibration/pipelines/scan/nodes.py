@@ -159,7 +159,7 @@ def score_scan(
     cfg = ScanConfig.from_params(params)
     artifact, calib = _model(lens_finder, calibration, cfg)
     fp = model_fingerprint(artifact, calib)
-    index = CutoutIndex.from_partitions(scan_cutouts, "npz")
+    index = CutoutIndex.from_partitions(scan_cutouts, "npz", cfg.limits)
     engine = get_engine(cfg.engine)
     todo: list[tuple[str, pd.DataFrame]] = []
     resumed = 0
@@ -322,7 +322,10 @@ def build_inspection_page(
             cutout_file=scan_candidates["cutout_file"].fillna("").astype(str),
         )
         pixels, _ = read_shard(
-            plan, CutoutSources(dict(scan_cutouts), "npz"), coadd_bricks, cfg.scoring.stamp_size
+            plan,
+            CutoutSources(dict(scan_cutouts), "npz", cfg.checks, cfg.limits),
+            coadd_bricks,
+            cfg.scoring.stamp_size,
         )
         stamps = list(pixels)
     return inspection_page(scan_candidates, stamps, scan_summary, cfg.display)

@@ -20,6 +20,7 @@ from stronglens_calibration.gates.data_gates import (
     run_data_gates,
 )
 from stronglens_calibration.gates.registry import GATES
+from stronglens_calibration.stamps.generations import shards_for_table
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ def measure_data_gates(
     from stronglens_calibration.gates.plots import gate_diagnostics_figure
 
     cfg = GateConfig.from_params(params)
+    stamps = shards_for_table(objects_split, stamps, "objects_split")
     report = run_data_gates(objects_split, stamps, cfg)
     report["enforce"] = cfg.enforce
     metrics = _metrics(report["gates"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import matplotlib.figure
@@ -13,6 +14,7 @@ from stronglens_calibration.catalogues.reweighting import histogram_weights, sub
 from stronglens_calibration.engines import get_engine
 from stronglens_calibration.pipelines.split.config import SPLITS, SplitConfig
 from stronglens_calibration.sky.matching import pairs_within
+from stronglens_calibration.stamps.generations import shards_for_table
 from stronglens_calibration.stats import cohens_d
 
 logger = logging.getLogger(__name__)
@@ -53,8 +55,14 @@ def _resolve_overlaps(table: pd.DataFrame, radius_arcsec: float) -> list[dict[st
     return removed
 
 
-def assign_split(objects: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataFrame, list]:
+def assign_split(
+    objects: pd.DataFrame, params: dict[str, Any], stamps: Mapping[str, Any] | None = None
+) -> tuple[pd.DataFrame, list]:
     """``healpix`` and ``split`` for every object, stamp overlaps across splits resolved.
+
+    With ``stamps`` (the stamp store), a table that does not describe the store's stamps
+    is refused before anything is split
+    (:func:`~stronglens_calibration.stamps.generations.shards_for_table`).
 
     Returns
     -------
@@ -65,6 +73,8 @@ def assign_split(objects: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Data
         The pairs resolved.
     """
     cfg = SplitConfig.from_params(params)
+    if stamps is not None:
+        shards_for_table(objects, stamps, "objects_qc")
     _check_coordinates(objects)
     table = objects.reset_index(drop=True).copy()
     assigned = get_engine(cfg.engine).assign_splits(table, cfg.nside, cfg.seed, cfg.fractions)

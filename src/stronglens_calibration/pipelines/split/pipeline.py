@@ -17,7 +17,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
         [
             Node(
                 assign_split,
-                ["objects_qc", "params:split"],
+                ["objects_qc", "params:split", "stamps"],
                 ["split_assigned", "split_overlaps"],
                 name="assign_split_node",
             ),

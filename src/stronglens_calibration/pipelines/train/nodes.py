@@ -13,6 +13,7 @@ from stronglens_calibration.models.artifact import to_artifact
 from stronglens_calibration.models.data import StampDataset
 from stronglens_calibration.models.training import select_device, train_model
 from stronglens_calibration.pipelines.train.config import TrainSettings
+from stronglens_calibration.stamps.generations import shards_for_table
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ def train_lens_finder(
         epoch's (the saved model's) ``best_epoch``, ``best_val_auc``, ``best_val_loss``.
     """
     _check_gate_verdict(data_gates_passed, objects_split)
+    stamps = shards_for_table(objects_split, stamps, "objects_split")
     settings = TrainSettings.from_params(params)
     cfg, pre = settings.hyper, settings.preprocessing
     if not objects_split["cutout_ok"].any():
