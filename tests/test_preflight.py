@@ -60,3 +60,27 @@ def test_the_tracking_store_is_checked(tmp_path):
         check_tracking_store(f"sqlite:///{tmp_path / 'missing_folder/mlflow.db'}")
     with pytest.raises(PreflightError, match="does not answer"):
         check_tracking_store("http://127.0.0.1:9/", timeout_s=1.0)
+
+
+def test_every_output_folder_is_probed_not_only_the_first(tmp_path):
+    """Credentials that may write one prefix and not another are found before any node:
+    a writable first folder does not hide an unwritable second one."""
+    from kedro_datasets.pandas import CSVDataset
+
+    (tmp_path / "a_file").write_text("not a folder")
+    catalog = DataCatalog()
+    catalog["first"] = CSVDataset(filepath=str(tmp_path / "fine/table.csv"))
+    catalog["second"] = CSVDataset(filepath=str(tmp_path / "a_file/out/table.csv"))
+    with pytest.raises(PreflightError, match="cannot write output dataset 'second'"):
+        check_writable(["first", "second"], catalog)
+
+
+def test_a_probe_that_never_answers_is_stopped_at_the_timeout():
+    import threading
+
+    from stronglens_calibration.preflight import within
+
+    never = threading.Event()
+    with pytest.raises(PreflightError, match=r"did not answer within 0.2 s"):
+        within(0.2, never.wait, "the bucket")
+    assert within(1.0, lambda: 42, "a quick probe") == 42

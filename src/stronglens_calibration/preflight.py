@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import click
 from kedro.framework.hooks import hook_impl
 
 from stronglens_calibration.datasets.location import dataset_location
@@ -30,8 +31,11 @@ _CREDENTIALS_HINT = (
 )
 
 
-class PreflightError(RuntimeError):
-    """A storage or tracking location the run needs is unusable."""
+class PreflightError(click.ClickException, RuntimeError):
+    """A storage or tracking location the run needs is unusable. A click error:
+    ``kedro run`` prints the message (what, where, how to fix it) without a traceback."""
+
+    exit_code = 1
 
 
 #: Seconds a probe may take when ``preflight.timeout_seconds`` is not set.

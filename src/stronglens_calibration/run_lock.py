@@ -33,8 +33,7 @@ ANCHOR_DATASET = "objects_ingested"
 class DataRootBusy(click.ClickException, RuntimeError):
     """A run refused because another holds its data root (one screen, no traceback)."""
 
-    def __init__(self, message: str) -> None:
-        click.ClickException.__init__(self, message)
+    exit_code = 1
 
 
 def mark_failed(mlflow_run_id: str) -> bool:
@@ -89,6 +88,11 @@ class DataRootLockHook:
             lock.acquire(command)
         except DataRootLocked as exc:
             raise DataRootBusy(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - storage errors become one clear message
+            raise DataRootBusy(
+                f"cannot create the data root lock {lock.display} ({type(exc).__name__}: "
+                f"{exc}); check that the data root is writable with these credentials"
+            ) from None
         self._lock, self._recorded = lock, False
         atexit.register(self._on_exit)
         if threading.current_thread() is threading.main_thread():
@@ -106,8 +110,6 @@ class DataRootLockHook:
 
         active = mlflow.active_run()
         try:
-            if active is not None:
-                self._lock.record_run(active.info.run_id)
             dead = self._lock.taken_over
             if dead is not None and dead.mlflow_run_id and mark_failed(dead.mlflow_run_id):
                 logger.warning(
@@ -115,6 +117,8 @@ class DataRootLockHook:
                     dead.mlflow_run_id,
                     dead.describe(),
                 )
+            if active is not None:
+                self._lock.record_run(active.info.run_id)
         except Exception as exc:  # noqa: BLE001 - bookkeeping must not stop the run
             logger.warning("could not record the run in the data root lock: %s", exc)
 
@@ -134,7 +138,7 @@ class DataRootLockHook:
         try:
             import mlflow
 
-            if mlflow.active_run() is not None:
+            while mlflow.active_run() is not None:  # the run may be on the stack twice
                 mlflow.end_run(status="KILLED")
         finally:
             self._release()

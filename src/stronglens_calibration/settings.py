@@ -16,8 +16,10 @@ from stronglens_calibration.tracking.run_report_hook import RunReportHook  # noq
 
 HOOKS = (
     SparkHook(),
-    PreflightHook(),
+    # pluggy calls first-tried hooks last-registered first: the parameters are checked,
+    # then the pre-flight probes run, then the data root lock is taken
     DataRootLockHook(),
+    PreflightHook(),
     ParameterCheckHook(),
     MlflowTagsHook(),
     MlflowArtifactsHook(),

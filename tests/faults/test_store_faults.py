@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from kedro.io.core import DatasetError
 from kedro.runner import SequentialRunner
 
 from stronglens_calibration.pipelines import ingest
@@ -104,6 +105,6 @@ def test_the_current_generation_is_never_written_into(ingested):
         ingest.create_pipeline().from_nodes("read_cutouts_node").to_nodes("read_cutouts_node")
     )
     before = _snapshot(root)
-    with pytest.raises(Exception, match="is the current stamp store"):
+    with pytest.raises(DatasetError, match="is the current stamp store"):
         SequentialRunner().run(pipeline, catalog)
     assert _snapshot(root) == before
