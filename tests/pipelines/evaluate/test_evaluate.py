@@ -155,7 +155,16 @@ def test_test_metrics_read_no_train_or_validation_row(survey):
     test_rows, other_rows = _rows(objects, ["test"]), _rows(objects, ["train", "val"])
 
     log: set = set()
-    val_scores = nodes.score_validation(lens_finder, objects, _recording_stamps(catalog, log), ev)
+    clearance = nodes.clear_for_evaluation(
+        lens_finder,
+        objects,
+        catalog.load("data_gates_passed"),
+        catalog.load("model_gate_report"),
+        ev,
+    )
+    val_scores = nodes.score_validation(
+        lens_finder, objects, _recording_stamps(catalog, log), clearance, ev
+    )
     assert log and log <= _rows(objects, ["val"])
     calibration = nodes.fit_calibration(val_scores, objects, ev)
     baseline_scores = nodes.fit_baseline(objects, catalog.load("stamps"), ev)
@@ -179,6 +188,7 @@ def test_test_metrics_read_no_train_or_validation_row(survey):
                 "stamps": _recording_stamps(catalog, log, poison),
                 "calibration": calibration,
                 "baseline_scores": baseline_scores,
+                "evaluation_clearance": clearance,
                 "params:evaluate": ev,
             },
             [

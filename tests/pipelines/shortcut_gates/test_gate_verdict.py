@@ -6,8 +6,8 @@ import logging
 import pandas as pd
 import pytest
 
+from stronglens_calibration.pipelines.shortcut_gates.clearance import check_data_verdict
 from stronglens_calibration.pipelines.shortcut_gates.nodes import enforce_data_gates
-from stronglens_calibration.pipelines.train.nodes import _check_gate_verdict
 
 
 def _report(passed: bool, enforce: bool) -> dict:
@@ -35,19 +35,19 @@ def test_a_passing_verdict_lets_training_start_on_the_same_data():
     objects = _objects()
     verdict = enforce_data_gates(_report(True, True), objects)
     assert verdict["passed"] and verdict["failed"] == []
-    _check_gate_verdict(verdict, objects.sample(frac=1.0, random_state=1))  # row order free
+    check_data_verdict(verdict, objects.sample(frac=1.0, random_state=1), "training")  # any order
 
 
 def test_a_verdict_of_other_data_stops_training():
     verdict = enforce_data_gates(_report(True, True), _objects())
     resplit = _objects().assign(split=["train", "val", "train", "test", "train"])
     with pytest.raises(ValueError, match="another objects_split"):
-        _check_gate_verdict(verdict, resplit)
+        check_data_verdict(verdict, resplit, "training")
 
 
 def test_an_old_boolean_verdict_is_refused():
     with pytest.raises(ValueError, match="does not name the objects_split"):
-        _check_gate_verdict(True, _objects())
+        check_data_verdict(True, _objects(), "training")
 
 
 def test_a_failed_gate_stops_the_run_or_is_logged_by_name(caplog):
@@ -56,5 +56,42 @@ def test_a_failed_gate_stops_the_run_or_is_logged_by_name(caplog):
     verdict = enforce_data_gates(_report(False, False), _objects())
     assert verdict["failed"] == ["gate_1_6_core_only"] and not verdict["passed"]
     with caplog.at_level(logging.WARNING):
-        _check_gate_verdict(verdict, _objects())
+        check_data_verdict(verdict, _objects(), "training")
     assert "gate_1_6_core_only stop an enforced run" in caplog.text
+
+
+def _model_gate(verdict: str, lens_finder: dict, objects: pd.DataFrame) -> dict:
+    from stronglens_calibration.scan.scoring import model_fingerprint
+    from stronglens_calibration.tracking.hooks import table_fingerprint
+
+    return {
+        "verdict": verdict,
+        "lens_finder": model_fingerprint(lens_finder, {}),
+        "objects_split": table_fingerprint(objects),
+    }
+
+
+def test_evaluation_refuses_a_model_whose_gate_1_7_failed_unless_told():
+    """Promise: a model that still finds lenses with the arcs suppressed is not evaluated
+    (its test figures would not describe a lens finder) unless the run says so; and a
+    gate-1.7 report of another model or table is refused."""
+    from stronglens_calibration.models.artifact import to_artifact
+    from stronglens_calibration.models.networks import build_model
+    from stronglens_calibration.models.preprocessing import Preprocessing
+    from stronglens_calibration.pipelines.shortcut_gates.clearance import check_model_gate
+
+    model = to_artifact(build_model("compact_resnet"), {}, Preprocessing(20.0, 64))
+    other = to_artifact(build_model("compact_resnet"), {"seed": 1}, Preprocessing(20.0, 64))
+    objects = _objects()
+    ok = check_model_gate(_model_gate("inconclusive", model, objects), model, objects, False)
+    assert ok == {"model_gate_verdict": "inconclusive", "override": False}
+    failed = _model_gate("fail", model, objects)
+    with pytest.raises(ValueError, match="gate 1.7 failed.*allow_failed_model_gate=true"):
+        check_model_gate(failed, model, objects, False)
+    assert check_model_gate(failed, model, objects, True)["override"] is True
+    with pytest.raises(ValueError, match="another model or objects_split"):
+        check_model_gate(_model_gate("pass", other, objects), model, objects, False)
+    with pytest.raises(ValueError, match="another model or objects_split"):
+        check_model_gate(_model_gate("pass", model, objects.head(3)), model, objects, False)
+    with pytest.raises(ValueError, match="older version"):
+        check_model_gate({"verdict": "pass"}, model, objects, False)

@@ -39,6 +39,7 @@ class EvaluateConfig:
     gallery: GalleryConfig
     baseline: BaselineConfig
     baseline_fpr: float
+    allow_failed_model_gate: bool = False
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> EvaluateConfig:
@@ -66,6 +67,7 @@ class EvaluateConfig:
                 f"edges in pixels, got {rings}"
             )
         return cls(
+            allow_failed_model_gate=p.boolean("allow_failed_model_gate"),
             seed=seed,
             device=check_device(str(p.raw("device")), "evaluate.device"),
             batch_size=p.integer("batch_size", low=1),

@@ -30,6 +30,10 @@ from stronglens_calibration.evaluation.selection import (
     tabulate_selection_function,
 )
 from stronglens_calibration.pipelines.evaluate.config import EvaluateConfig
+from stronglens_calibration.pipelines.shortcut_gates.clearance import (
+    check_data_verdict,
+    check_model_gate,
+)
 from stronglens_calibration.stamps.generations import shards_for_table
 
 Stamps = dict[str, Callable[[], np.ndarray]]
@@ -41,19 +45,64 @@ def _device(cfg: EvaluateConfig) -> Any:
     return select_device(cfg.device)
 
 
+def clear_for_evaluation(
+    lens_finder: dict,
+    objects_split: pd.DataFrame,
+    data_gates_passed: dict[str, Any],
+    model_gate_report: dict[str, Any],
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """Evaluate only a model the gates let through, on the data they measured: the
+    data-gate verdict must name this ``objects_split``, gate 1.7 this model and data,
+    and a failed gate 1.7 stops the evaluation unless
+    ``evaluate.allow_failed_model_gate`` says otherwise (the run is then tagged
+    ``evaluate.override``).
+
+    Returns
+    -------
+    dict
+        ``model_gate_verdict`` and ``override``.
+    """
+    cfg = EvaluateConfig.from_params(params)
+    check_data_verdict(data_gates_passed, objects_split, "evaluating")
+    clearance = check_model_gate(
+        model_gate_report, lens_finder, objects_split, cfg.allow_failed_model_gate
+    )
+    if clearance["override"]:
+        _tag_run({"evaluate.override": "model_gate_1_7_failed"})
+    return clearance
+
+
+def _tag_run(tags: dict[str, str]) -> None:
+    import mlflow
+
+    if mlflow.active_run() is not None:
+        mlflow.set_tags(tags)
+
+
 def score_validation(
-    lens_finder: dict, objects_split: pd.DataFrame, stamps: Stamps, params: dict[str, Any]
+    lens_finder: dict,
+    objects_split: pd.DataFrame,
+    stamps: Stamps,
+    evaluation_clearance: dict[str, Any],
+    params: dict[str, Any],
 ) -> pd.DataFrame:
-    """Logits of the validation split (for the temperature only)."""
+    """Logits of the validation split (for the temperature only), once
+    :func:`clear_for_evaluation` has let the model through."""
     cfg = EvaluateConfig.from_params(params)
     stamps = shards_for_table(objects_split, stamps, "objects_split")
     return score_split(lens_finder, objects_split, stamps, "val", cfg.batch_size, _device(cfg))
 
 
 def score_test(
-    lens_finder: dict, objects_split: pd.DataFrame, stamps: Stamps, params: dict[str, Any]
+    lens_finder: dict,
+    objects_split: pd.DataFrame,
+    stamps: Stamps,
+    evaluation_clearance: dict[str, Any],
+    params: dict[str, Any],
 ) -> pd.DataFrame:
-    """Logits of the test split; the only stamps the test metrics come from."""
+    """Logits of the test split; the only stamps the test metrics come from (once
+    :func:`clear_for_evaluation` has let the model through)."""
     cfg = EvaluateConfig.from_params(params)
     stamps = shards_for_table(objects_split, stamps, "objects_split")
     return score_split(lens_finder, objects_split, stamps, "test", cfg.batch_size, _device(cfg))
@@ -180,13 +229,17 @@ def assemble_evaluation_report(
     realism: dict[str, Any],
     selection_function: pd.DataFrame,
     baseline_report: dict[str, Any],
+    evaluation_clearance: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
-    """``evaluation_report.json`` and its numbers as MLflow metrics."""
+    """``evaluation_report.json`` (with the gate-1.7 verdict the model was cleared on, and
+    whether that took an override) and its numbers as MLflow metrics."""
     cfg = EvaluateConfig.from_params(params)
-    return evaluation_report(
+    report, metrics = evaluation_report(
         calibration, test_metrics, realism, selection_function, cfg.realism, baseline_report
     )
+    report["clearance"] = dict(evaluation_clearance)
+    return report, metrics
 
 
 def plot_roc(candidates: pd.DataFrame, report: dict[str, Any]) -> matplotlib.figure.Figure:

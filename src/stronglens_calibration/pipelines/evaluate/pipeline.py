@@ -7,10 +7,28 @@ from stronglens_calibration.pipelines.evaluate import nodes as n
 
 def create_pipeline(**kwargs: object) -> Pipeline:
     """Score val and test, calibrate on val, measure on test, inject into test."""
-    model_inputs = ["lens_finder", "objects_split", "stamps", "params:evaluate"]
+    model_inputs = [
+        "lens_finder",
+        "objects_split",
+        "stamps",
+        "evaluation_clearance",
+        "params:evaluate",
+    ]
     report_inputs = ["test_candidates", "evaluation_report"]
     return Pipeline(
         [
+            Node(
+                n.clear_for_evaluation,
+                [
+                    "lens_finder",
+                    "objects_split",
+                    "data_gates_passed",
+                    "model_gate_report",
+                    "params:evaluate",
+                ],
+                "evaluation_clearance",
+                name="clear_for_evaluation_node",
+            ),
             Node(n.score_validation, model_inputs, "val_scores", name="score_validation_node"),
             Node(n.score_test, model_inputs, "test_scores", name="score_test_node"),
             Node(
@@ -87,6 +105,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "realism",
                     "selection_function",
                     "baseline_report",
+                    "evaluation_clearance",
                     "params:evaluate",
                 ],
                 ["evaluation_report", "evaluation_metrics"],

@@ -158,12 +158,15 @@ def measure_model_gate(
     Returns
     -------
     report : dict
-        ``model_gate_report.json``.
+        ``model_gate_report.json``, with the fingerprints of the model (``lens_finder``)
+        and the table (``objects_split``) it was measured on, which evaluation checks.
     metrics : dict
         ``gate_1_7_arc_suppressed_mean_p`` for MLflow.
     """
     from stronglens_calibration.gates.model_gate import arc_suppression_gate
     from stronglens_calibration.models.training import select_device
+    from stronglens_calibration.scan.scoring import model_fingerprint
+    from stronglens_calibration.tracking.hooks import table_fingerprint
 
     cfg = GateConfig.from_params(params)
     m = ParamReader(params, "shortcut_gates").section("model_gate")
@@ -175,4 +178,6 @@ def measure_model_gate(
         m.integer("batch_size", low=1),
         select_device(str(m.raw("device"))),
     )
+    report["lens_finder"] = model_fingerprint(lens_finder, {})
+    report["objects_split"] = table_fingerprint(objects_split)
     return report, _metrics(report)

@@ -12,6 +12,7 @@ import pandas as pd
 from stronglens_calibration.models.artifact import to_artifact
 from stronglens_calibration.models.data import StampDataset
 from stronglens_calibration.models.training import select_device, train_model
+from stronglens_calibration.pipelines.shortcut_gates.clearance import check_data_verdict
 from stronglens_calibration.pipelines.train.config import TrainSettings
 from stronglens_calibration.stamps.generations import shards_for_table
 
@@ -36,7 +37,7 @@ def train_lens_finder(
         ``train_loss``, ``val_loss``, ``val_auc`` per epoch for MLflow, and the best
         epoch's (the saved model's) ``best_epoch``, ``best_val_auc``, ``best_val_loss``.
     """
-    _check_gate_verdict(data_gates_passed, objects_split)
+    check_data_verdict(data_gates_passed, objects_split, "training")
     stamps = shards_for_table(objects_split, stamps, "objects_split")
     settings = TrainSettings.from_params(params)
     cfg, pre = settings.hyper, settings.preprocessing
@@ -77,36 +78,3 @@ def train_lens_finder(
         metrics["best_val_auc"] = [{"value": float(best["val_auc"]), "step": 0}]
         metrics["best_val_loss"] = [{"value": float(best["val_loss"]), "step": 0}]
     return to_artifact(model, cfg.__dict__, pre), frame, metrics
-
-
-def _check_gate_verdict(verdict: Any, objects_split: pd.DataFrame) -> None:
-    """Train only on the data the gates measured: the verdict must name this very
-    ``objects_split``; gates that would have stopped an enforced run (``enforce:
-    false``) and inconclusive ones are logged by name, not hidden."""
-    from stronglens_calibration.tracking.hooks import table_fingerprint
-
-    if not isinstance(verdict, dict) or not {"objects_split", "blocking"} <= set(verdict):
-        raise ValueError(
-            "data_gates_passed.json does not name the objects_split it was measured on "
-            "(written by an older version): run `kedro run --pipelines shortcut_gates` first"
-        )
-    current = table_fingerprint(objects_split)
-    if verdict["objects_split"] != current:
-        raise ValueError(
-            f"the data-gate verdict belongs to another objects_split ({verdict['objects_split']},"
-            f" this one is {current}): the gates have not passed on these data; run "
-            "`kedro run --pipelines shortcut_gates` first"
-        )
-    if verdict["blocking"]:
-        logger.warning(
-            "training although data gate(s) %s stop an enforced run (failed: %s; "
-            "shortcut_gates.enforce: false)",
-            ", ".join(verdict["blocking"]),
-            ", ".join(verdict["failed"]) or "none",
-        )
-    elif verdict["inconclusive"]:
-        logger.warning(
-            "training with inconclusive data gate(s) %s: their intervals straddle the "
-            "thresholds (see gate_report.json)",
-            ", ".join(verdict["inconclusive"]),
-        )
