@@ -123,3 +123,26 @@ def test_architecture_doc_lists_every_column() -> None:
     for columns in (schema.OBJECT_COLUMNS, schema.QUARANTINE_COLUMNS, schema.CUTOUT_LOG_COLUMNS):
         for col in columns:
             assert f"| `{col.name}` | {col.dtype} |" in doc, col.name
+
+
+def test_the_docs_name_tests_that_exist():
+    """Every test that docs/reliability.md and docs/lessons.md name as the check of a
+    promise exists (``path::name``, or ``::name`` for another test of the last path)."""
+    import re
+
+    root = PACKAGE.parents[1]
+    for doc in ("reliability.md", "lessons.md"):
+        text = (root / "docs" / doc).read_text()
+        last = None
+        found = 0
+        for given, name in re.findall(r"`(tests/[\w/]+\.py)?(?:::(\w+))?`", text):
+            if not given and not name:
+                continue
+            path = given or last
+            assert path is not None, f"{doc}: ::{name} without a test file before it"
+            source = (root / path).read_text()
+            if name:
+                assert f"def {name}(" in source, f"{doc}: {path}::{name} does not exist"
+                found += 1
+            last = path
+        assert found >= 5, doc

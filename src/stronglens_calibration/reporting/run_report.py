@@ -92,6 +92,9 @@ class ReportInputs:
         When each source was written (ISO 8601, UTC), by name.
     this_run : set
         The sources written by this run (older ones are marked as such).
+    stale_pairs : dict
+        Reports that describe another version of their object table than the one on
+        disk (a run stopped between writing the two), report name to table name.
     """
 
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -99,6 +102,7 @@ class ReportInputs:
     figures: dict[str, bytes] = field(default_factory=dict)
     written: dict[str, str] = field(default_factory=dict)
     this_run: set[str] = field(default_factory=set)
+    stale_pairs: dict[str, str] = field(default_factory=dict)
 
     def has(self, name: str) -> bool:
         return name in self.reports or name in self.tables
@@ -613,7 +617,11 @@ def render_run_report(info: RunInfo, inputs: ReportInputs) -> str:
 def summary_lines(inputs: ReportInputs) -> list[str]:
     """A few lines that say how the run came out: data, gates, training, test, scan."""
     r = inputs.reports
-    lines = []
+    lines = [
+        f"INCONSISTENT: {report}.json describes another {table} than the one on disk (a run "
+        f"stopped between writing them): rerun the pipeline that writes both"
+        for report, table in inputs.stale_pairs.items()
+    ]
     if "quality_report" in r:
         q = r["quality_report"]
         lines.append(f"data: {q.get('ok')} usable objects, {q.get('quarantined')} quarantined")

@@ -26,6 +26,7 @@ from stronglens_calibration.tracking.hooks import (
     context_globals,
     git_commit,
     resolved_data_root,
+    table_fingerprint,
 )
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,30 @@ def _exists(dataset: Any) -> Any:
         return None
 
 
+def stale_pairs(catalog: Any, reports: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Reports whose object table (named with its fingerprint under ``describes``) is no
+    longer the table on disk: report name to table name."""
+    stale = {}
+    for name, report in reports.items():
+        for table, fingerprint in (report.get("describes") or {}).items():
+            if table not in catalog or _exists(catalog.get(table)) is None:
+                continue
+            try:
+                current = table_fingerprint(catalog.load(table))
+            except Exception as exc:  # noqa: BLE001 - the report must still be written
+                logger.warning("run report: %s could not be read (%s)", table, exc)
+                continue
+            if current != fingerprint:
+                logger.warning(
+                    "%s describes another %s than the one on disk (a run stopped between "
+                    "writing them)",
+                    name,
+                    table,
+                )
+                stale[name] = table
+    return stale
+
+
 def collect_inputs(catalog: Any, this_run: set[str]) -> ReportInputs:
     """Load every report source and figure that exists, through the catalog.
 
@@ -79,6 +104,7 @@ def collect_inputs(catalog: Any, this_run: set[str]) -> ReportInputs:
         elif isinstance(data, dict):
             inputs.reports[name] = data
         inputs.written[name] = _modified(location)
+    inputs.stale_pairs = stale_pairs(catalog, inputs.reports)
     for name in FIGURES:
         entry = f"{name}_figure"
         location = _exists(catalog.get(entry)) if entry in catalog else None

@@ -347,3 +347,16 @@ def test_the_run_report_shows_every_section_as_its_sources_say(survey):
     lines = summary_lines(inputs)
     assert any(line.startswith("data gates: ") for line in lines)
     assert any(line.startswith("test: AUC ") for line in lines)
+
+    # a table and its report written by different runs (one stopped between the two) are
+    # named as such at the top of the summary
+    assert inputs.stale_pairs == {}
+    table = root / "05_model_input/objects_split.parquet"
+    original = table.read_bytes()
+    try:
+        pd.read_parquet(table).iloc[1:].to_parquet(table)
+        stale = collect_inputs(project_catalog(root, params), set())
+    finally:
+        table.write_bytes(original)
+    assert stale.stale_pairs == {"split_report": "objects_split"}
+    assert summary_lines(stale)[0].startswith("INCONSISTENT: split_report.json describes")

@@ -25,6 +25,7 @@ from stronglens_calibration.stamps.cutout_service import fill_from_service
 from stronglens_calibration.stamps.generations import STORE_COLUMN, new_store_id
 from stronglens_calibration.stamps.store import assign_shards, shard_name
 from stronglens_calibration.storage.fits_table import FITSTable
+from stronglens_calibration.tracking.hooks import table_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -351,4 +352,6 @@ def assemble_objects(
     report["cutouts"] = {
         k: {str(a): int(b) for a, b in v.items()} for k, v in report["cutouts"].items()
     }
+    # the table this report describes (the run report flags a pair a stopped run split)
+    report["describes"] = {"objects_ingested": table_fingerprint(objects)}
     return objects, quarantine, report

@@ -18,6 +18,7 @@ from stronglens_calibration.schema import quarantine_table, reason_kind
 from stronglens_calibration.stamps.generations import shards_for_table
 from stronglens_calibration.stamps.quality import quality_flags
 from stronglens_calibration.stamps.store import shard_name
+from stronglens_calibration.tracking.hooks import table_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -127,5 +128,7 @@ def flag_objects(
             for t, n in qc.loc[qc["cutout_ok"] & (qc["label"] == 1), "tier"].value_counts().items()
         },
     }
+    # the table this report describes (the run report flags a pair a stopped run split)
+    report["describes"] = {"objects_qc": table_fingerprint(qc)}
     logger.info("quality: %d rows in, %d ok, %d quarantined", rows_in, ok, len(quarantine))
     return qc, quarantine, report

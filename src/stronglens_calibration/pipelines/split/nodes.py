@@ -16,6 +16,7 @@ from stronglens_calibration.pipelines.split.config import SPLITS, SplitConfig
 from stronglens_calibration.sky.matching import pairs_within
 from stronglens_calibration.stamps.generations import shards_for_table
 from stronglens_calibration.stats import cohens_d
+from stronglens_calibration.tracking.hooks import table_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +209,8 @@ def build_split_report(
         "objects_not_ok": int((~table["cutout_ok"]).sum()),
         "failures": failures,
         "passed": not failures,
+        # the table this report describes (the run report flags a pair a stopped run split)
+        "describes": {"objects_split": table_fingerprint(table)},
     }
     return report
 
