@@ -75,10 +75,12 @@ def test_kedro_run_on_a_busy_data_root_is_refused_naming_the_holder(tmp_path):
     project = copy_project(tmp_path / "project")
     lock = DataRootLock(_local_fs(), str(project / "data"))
     lock.acquire("kedro run --pipelines ingest")
+    start = time.monotonic()
     try:
         result = kedro_cli(project, "run", "--pipelines", "mock_survey", "--params", MOCK)
     finally:
         lock.release()
+    print(f"second run refused after {time.monotonic() - start:.1f} s (CLI start-up included)")
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "another run holds the data root: 'kedro run --pipelines ingest'" in output
@@ -106,6 +108,7 @@ def test_a_dead_tracking_server_is_refused_within_the_timeout(tmp_path):
         project, "run", "--pipelines", "mock_survey", "--params", "preflight.timeout_seconds=2"
     )
     elapsed = time.monotonic() - start
+    print(f"dead tracking server refused after {elapsed:.1f} s (CLI start-up included)")
     output = " ".join((result.stdout + result.stderr).split())  # the log wraps long lines
     assert result.returncode != 0
     assert f"the MLflow tracking server {uri} does not answer" in output
@@ -216,3 +219,30 @@ def test_weights_of_another_network_are_named_not_listed():
         from_artifact(artifact)
     assert "Missing key(s)" not in str(info.value)
     assert "of another shape (e.g." in str(info.value)
+
+
+def test_a_black_holed_storage_endpoint_is_refused_within_the_timeout():
+    """Promise: an S3 endpoint that accepts connections and never answers (a firewall
+    that drops replies, a hung proxy) stops the pre-flight at its timeout, not after the
+    client's minutes of retries."""
+    from kedro.io import DataCatalog
+    from kedro_datasets.pandas import CSVDataset
+
+    from stronglens_calibration.preflight import PreflightError, check_inputs
+
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(16)  # connections complete in the backlog; nothing ever reads them
+    endpoint = f"http://127.0.0.1:{hole.getsockname()[1]}"
+    catalog = DataCatalog()
+    catalog["sweeps"] = CSVDataset(
+        filepath="s3://survey/sweeps.csv",
+        credentials={"key": "k", "secret": "s", "client_kwargs": {"endpoint_url": endpoint}},
+    )
+    start = time.monotonic()
+    try:
+        with pytest.raises(PreflightError, match="did not answer within 2 s"):
+            check_inputs(["sweeps"], catalog, timeout_s=2.0)
+    finally:
+        hole.close()
+    assert time.monotonic() - start < 10
