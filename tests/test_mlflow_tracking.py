@@ -75,10 +75,31 @@ def test_two_runs_are_compared_on_their_gate_metrics(tmp_path):
         "secret" in k.lower() or "credential" in k.lower() for r in flow_runs for k in r.data.params
     )
 
-    # evaluate (with an untrained model: the tracking, not the model, is under test)
+    # evaluate (with an untrained model: the tracking, not the model, is under test); its
+    # gate 1.7 is measured first and fails, so evaluation must be told to go on
     _plant_untrained_model(project / "data/06_models/lens_finder.pt")
-    _kedro(project, "run", "--pipelines", "evaluate", "--params", EVALUATE_SMALL)
+    _kedro(
+        project,
+        "run",
+        "--pipelines",
+        "train",
+        "--from-nodes",
+        "measure_model_gate_node",
+        "--params",
+        SMALL,
+    )
+    refused = kedro_cli(project, "run", "--pipelines", "evaluate", "--params", EVALUATE_SMALL)
+    assert refused.returncode != 0 and "gate 1.7 failed" in refused.stdout + refused.stderr
+    _kedro(
+        project,
+        "run",
+        "--pipelines",
+        "evaluate",
+        "--params",
+        EVALUATE_SMALL + ",evaluate.allow_failed_model_gate=true",
+    )
     run = client.search_runs([experiment.experiment_id], order_by=["start_time DESC"])[0]
+    assert run.data.tags["evaluate.override"] == "model_gate_1_7_failed"
     for metric in ("evaluate.auc", "evaluate.tpr0", "evaluate.temperature", "evaluate.ece_after"):
         assert metric in run.data.metrics, metric
     figures = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "figures")}

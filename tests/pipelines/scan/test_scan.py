@@ -44,6 +44,9 @@ def scanned(tmp_path_factory, project_parameters):
     params["train"]["checkpoint_dir"] = str(root / "06_models/checkpoints")
     ev = params["evaluate"]
     ev.update(n_bootstrap=50, device="cpu")
+    # this small model's gate 1.7 fails (0.53, interval 0.41-0.66 against 0.3: it scores
+    # the ring the suppression leaves); the scan's mechanics are under test, so say so
+    ev["allow_failed_model_gate"] = True
     ev["injection"].update(per_cell=1)
     ev["realism"]["probe_folds"] = 2
     params["scan"].update(shard_size=256, survey_prevalence=LENS_RATE, n_candidates=50)
