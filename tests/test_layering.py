@@ -74,6 +74,7 @@ def test_every_library_is_listed() -> None:
         "__main__",
         "config_loader",
         "preflight",
+        "run_lock",
         "parameter_check",
     }
     found = {p.stem for p in PACKAGE.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
