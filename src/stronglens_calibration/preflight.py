@@ -21,6 +21,7 @@ import click
 from kedro.framework.hooks import hook_impl
 
 from stronglens_calibration.datasets.location import dataset_location
+from stronglens_calibration.storage.atomic_write import is_local
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def check_writable(
         probe = f"{folder}/.preflight-{uuid.uuid4().hex}"
 
         def write_and_remove(fs: Any = fs, folder: str = folder, probe: str = probe) -> None:
-            if "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
+            if is_local(fs):
                 fs.makedirs(folder, exist_ok=True)
             fs.pipe(probe, b"stronglens-calibration pre-flight probe\n")
             fs.rm(probe)

@@ -4,8 +4,6 @@ the stamp-store generation it describes current."""
 from __future__ import annotations
 
 import io
-import os
-import secrets
 from typing import Any
 
 import pandas as pd
@@ -13,6 +11,7 @@ from kedro.io.core import get_filepath_str, get_protocol_and_path
 from kedro_datasets.pandas import ParquetDataset
 
 from stronglens_calibration.stamps.generations import commit_generation, table_store_id
+from stronglens_calibration.storage.atomic_write import write_atomically
 from stronglens_calibration.storage.uri import normalise_uri
 
 
@@ -46,17 +45,7 @@ class ObjectTableDataset(ParquetDataset):
         path = get_filepath_str(self._get_save_path(), self._protocol)
         buf = io.BytesIO()
         data.to_parquet(buf, **self._save_args)
-        if self._protocol == "file":
-            folder = os.path.dirname(path) or "."
-            os.makedirs(folder, exist_ok=True)
-            tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
-            with open(tmp, "wb") as f:
-                f.write(buf.getvalue())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        else:
-            self._fs.pipe_file(path, buf.getvalue())
+        write_atomically(self._fs, path, buf.getvalue())
         self._invalidate_cache()
         if self._stamp_store is not None:
             store_id = table_store_id(data, str(self._filepath))

@@ -182,20 +182,9 @@ def write_pointer(fs: Any, root: str, store_id: str) -> None:
     local disk (atomic), one PUT on an object store (atomic per object)."""
     if not is_store_id(store_id):
         raise ValueError(f"'store_id' must be a generation id, got {store_id!r}")
-    path = f"{root.rstrip('/')}/{POINTER}"
-    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
-    if "file" in protocols:
-        import os
+    from stronglens_calibration.storage.atomic_write import write_atomically
 
-        tmp = f"{path}.{secrets.token_hex(4)}.tmp"
-        fs.makedirs(root, exist_ok=True)
-        with open(tmp, "w") as f:
-            f.write(store_id + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    else:
-        fs.pipe_file(path, (store_id + "\n").encode())
+    write_atomically(fs, f"{root.rstrip('/')}/{POINTER}", (store_id + "\n").encode())
     fs.invalidate_cache(root)
 
 

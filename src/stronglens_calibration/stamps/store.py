@@ -197,17 +197,11 @@ def _oversize(n_bytes: int, cap: int) -> CutoutReadError:
     )
 
 
-def _declared_size(kind: str, value: Any) -> int | None:
-    """A source's size from its filesystem, without reading it (``None``: cannot tell)."""
-    if kind == "loader":
-        size = getattr(getattr(value, "__self__", None), "file_size", None)
-        return int(size()) if callable(size) else None
-    if kind == "uri":
-        import fsspec
-
-        fs, path = fsspec.core.url_to_fs(value)
-        return int(fs.size(path))
-    return None
+def _loader_size(loader: Any) -> int | None:
+    """The size of the file behind a dataset's ``load`` (the project's file datasets
+    tell it without reading), or ``None``."""
+    size = getattr(getattr(loader, "__self__", None), "file_size", None)
+    return int(size()) if callable(size) else None
 
 
 def read_source(source: Source, limits: ReadLimits | None = None) -> bytes:
@@ -225,18 +219,21 @@ def read_source(source: Source, limits: ReadLimits | None = None) -> bytes:
     if kind not in ("loader", "bytes", "uri"):
         raise ValueError(f"unknown cutout source kind {kind!r}")
     try:
-        size = _declared_size(kind, value)
-        if size is not None and size > limits.max_file_bytes:
-            raise _oversize(size, limits.max_file_bytes)
-        if kind == "loader":
-            data = value()
-        elif kind == "bytes":
+        if kind == "bytes":
             data = value
+        elif kind == "loader":
+            size = _loader_size(value)
+            if size is not None and size > limits.max_file_bytes:
+                raise _oversize(size, limits.max_file_bytes)
+            data = value()
         else:
             import fsspec
 
-            with fsspec.open(value, "rb") as f:
-                data = f.read(limits.max_file_bytes + 1)
+            fs, path = fsspec.core.url_to_fs(value)
+            size = int(fs.size(path))
+            if size > limits.max_file_bytes:
+                raise _oversize(size, limits.max_file_bytes)
+            data = fs.cat_file(path)
     except CutoutReadError:
         raise
     except Exception as exc:  # noqa: BLE001 - every failure of one file stays that file's

@@ -24,6 +24,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from stronglens_calibration.storage.atomic_write import is_local, write_atomically
+
 logger = logging.getLogger(__name__)
 
 #: File name of the lock inside the data root.
@@ -100,14 +102,9 @@ class DataRootLocked(RuntimeError):
         self.holder = holder
 
 
-def _is_local(fs: Any) -> bool:
-    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
-    return "file" in protocols
-
-
 def _create_exclusive(fs: Any, path: str, data: bytes) -> None:
     """Create ``path`` with ``data``; ``FileExistsError`` when it exists."""
-    if _is_local(fs):
+    if is_local(fs):
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         try:
@@ -199,7 +196,7 @@ class DataRootLock:
         if current is None or current.token != self.holder.token:
             return
         self.holder.mlflow_run_id = mlflow_run_id
-        self.fs.pipe_file(self.path, json.dumps(asdict(self.holder)).encode())
+        write_atomically(self.fs, self.path, json.dumps(asdict(self.holder)).encode())
 
     def release(self) -> None:
         """Remove the lock if this process holds it (idempotent)."""
