@@ -7,6 +7,7 @@ throughput, and able to use both cores.
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import time
@@ -14,12 +15,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from kedro.config import OmegaConfigLoader
 
 from stronglens_calibration.datasets import BinaryFileDataset, NpyDataset
 from stronglens_calibration.pipelines.ingest.nodes import read_cutouts
 from stronglens_calibration.stamps.formats import encode_npz_bands, encode_npz_cutout
+from stronglens_calibration.stamps.generations import new_store_id
 
 BENCH = Path(os.environ.get("BENCH_DIR", "/tmp/stronglens-bench"))
+#: The project's ingest parameters (conf/base), as `kedro run` resolves them.
+INGEST = dict(
+    OmegaConfigLoader(
+        str(Path(__file__).resolve().parents[1] / "conf"), base_env="base", default_run_env="base"
+    )["parameters"]["ingest"]
+)
 
 
 def make_files(root: Path, n: int) -> list[Path]:
@@ -53,15 +62,17 @@ def ingest(paths: list[Path], workers: int, out: Path) -> float:
             "cutout_file": [p.name for p in paths],
             "cutout_row": -1,
             "cutout_origin": "file",
+            "ra": np.nan,  # no position to compare the files' headers with
+            "dec": np.nan,
             "shard": np.arange(len(paths)) // 512,
             "offset": np.arange(len(paths)) % 512,
+            "stamp_store": new_store_id(),
         }
     )
     raw = {p.name: BinaryFileDataset(str(p)).load for p in paths}
-    params = {
-        "engine": "pandas",
-        "cutouts": {"stamp_size": 101, "n_workers": workers, "parquet_npz_column": "npz"},
-    }
+    params = copy.deepcopy(INGEST)
+    params["engine"] = "pandas"
+    params["cutouts"]["n_workers"] = workers
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     for stamps, _ in read_cutouts(plan, raw, None, params):  # no coadd bricks
