@@ -116,12 +116,14 @@ def test_a_registered_data_gate_is_measured_reported_and_enforced(monkeypatch, t
         "core_radius_px": 1.5, "diagnostic_core_radius_px": 4.0, "diagnostic_max_per_class": 50,
         "diagnostic_logistic_C": 0.01, "arc_annulus_px": [1.5, 26.0],
         "noise_annulus_px": [32.0, 45.0], "radial": {"max_radius_px": 40.0, "bin_width_px": 4.0},
-        "folds": 3, "n_bootstrap": 20, "logistic_C": 1.0,
+        "network_clip_sigma": 20.0, "folds": 3,
+        "arc_suppression": {"detect_sigma": 3.0, "smooth_px": 2.1, "grow_px": 2.5,
+                            "iterations": 3}, "n_bootstrap": 20, "logistic_C": 1.0,
         "permutation_null": {"permutations": 0, "bootstrap": 20},
         "thresholds": {"max_abs_cohens_d": 0.1, "core_auc": 0.55, "core_ratio": [0.95, 1.05],
-                       "radial_auc": 0.6, "arc_suppressed_mean_p": 0.3, "toy": 0.5,
+                       "radial_auc": 0.6, "arc_suppressed_excess_p": 0.3, "toy": 0.5,
                        "photsys_fraction_difference": 0.05, "artefact_auc": 0.55,
-                       "min_effective_sample_ratio": 1.0},
+                       "clipped_core_auc": 0.55, "min_effective_sample_ratio": 1.0},
     }  # fmt: skip
     objects, stamps = synthetic_store(tmp_path, 150, size=91)
     report = data_gates.run_data_gates(objects, stamps, data_gates.GateConfig.from_params(params))

@@ -103,6 +103,18 @@ def weighted_mean_ratio(values: np.ndarray, labels: np.ndarray, weights: np.ndar
     return float(np.average(values[pos], weights=weights[pos]) / mean_neg)
 
 
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The smallest value at which the cumulative weight reaches half the total (NaN for
+    no positive weight)."""
+    v, w = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+    keep = (w > 0) & np.isfinite(v)
+    if not keep.any():
+        return float("nan")
+    order = np.argsort(v[keep], kind="stable")
+    cumulative = np.cumsum(w[keep][order])
+    return float(v[keep][order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
+
+
 def cohens_d(
     x: np.ndarray, y: np.ndarray, wx: np.ndarray | None = None, wy: np.ndarray | None = None
 ) -> float:

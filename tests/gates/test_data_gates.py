@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.ndimage import gaussian_filter
 
-from stronglens_calibration.gates.arc_suppression import suppress_arcs
 from stronglens_calibration.gates.data_gates import GateConfig, failure_message, run_data_gates
 from stronglens_calibration.stamps.geometry import radius_map
-from stronglens_calibration.synthetic import synthetic_store
+from stronglens_calibration.synthetic import DR10_SKY_SIGMA, synthetic_store
 
 PARAMS = {
     "enforce": True,
@@ -23,6 +23,8 @@ PARAMS = {
     "diagnostic_logistic_C": 0.01,
     "arc_annulus_px": [1.5, 26.0],
     "noise_annulus_px": [32.0, 45.0],
+    "network_clip_sigma": 20.0,
+    "arc_suppression": {"detect_sigma": 3.0, "smooth_px": 2.1, "grow_px": 2.5, "iterations": 3},
     "radial": {"max_radius_px": 40.0, "bin_width_px": 2.0},
     "folds": 5,
     "n_bootstrap": 100,
@@ -31,12 +33,13 @@ PARAMS = {
     "thresholds": {
         "max_abs_cohens_d": 0.1,
         "core_auc": 0.55,
+        "clipped_core_auc": 0.55,
         "core_ratio": [0.95, 1.05],
         "radial_auc": 0.60,
         "photsys_fraction_difference": 0.05,
         "artefact_auc": 0.55,
         "min_effective_sample_ratio": 1.0,
-        "arc_suppressed_mean_p": 0.3,
+        "arc_suppressed_excess_p": 0.3,
     },
 }
 SIZE = 91  # smaller than the survey's 101 to keep the test light; the gates only need r <= 45
@@ -135,28 +138,6 @@ def test_bad_parameters_name_themselves(path, value, match):
     target[path[-1]] = value
     with pytest.raises(ValueError, match=match):
         GateConfig.from_params(params)
-
-
-def test_arc_suppression_removes_a_ring_and_keeps_the_noise_level():
-    rng = np.random.default_rng(0)
-    r = radius_map(SIZE)
-    lens = 0.02 * np.exp(-r / 20.0)
-    c = SIZE // 2
-    yy, xx = np.indices(r.shape)
-    angle = np.arctan2(yy - c, xx - c)
-    # an arc: a quarter of a ring at 8 px (arcs never fill the ring)
-    ring = 0.05 * np.exp(-0.5 * ((r - 8.0) / 1.0) ** 2) * (np.abs(angle) < np.pi / 4)
-    sigma = 0.003
-    stamps = np.stack([lens + ring + rng.normal(0, sigma, r.shape) for _ in range(3)])[None]
-    stamps = stamps.astype(np.float32)
-    out = suppress_arcs(stamps, (4.0, 13.0), (32.0, 45.0), np.random.default_rng(1))
-    annulus = (r >= 4) & (r < 13)
-    arc = ring > 0.005
-    excess = (out[0, 1] - lens)[arc].sum()
-    assert abs(excess) < 0.1 * ring[arc].sum()  # the arc's light is gone
-    noise = (out[0, 1] - lens)[annulus & ~arc]
-    assert np.std(noise) == pytest.approx(sigma, rel=0.25)  # the noise level is kept
-    np.testing.assert_array_equal(out[0, :, ~annulus], stamps[0, :, ~annulus])
 
 
 def test_fast_bootstrap_auc_equals_sklearn():
@@ -303,3 +284,83 @@ def test_artefact_indicators_count_zeros_nans_and_flat_patches():
     assert col["constant_annulus_z"][2] == pytest.approx(9 / annulus_area)
     assert col["nan_core_r"][2] == pytest.approx(1 / 9)
     assert features[0].sum() == 0.0  # clean noise has none of them
+
+
+def _seen_through_a_psf(tmp_path, plant):
+    """A store of de Vaucouleurs galaxies seen through a Gaussian PSF of 2.1 px sigma
+    (1.3" FWHM), whose r-band centres reach the network's 20-sigma clip."""
+    objects, stamps = synthetic_store(
+        tmp_path,
+        3000,
+        size=SIZE,
+        seed=0,
+        profile="devaucouleurs",
+        colour=(0.3, 1.0, 1.6),
+        psf_sigma_px=2.1,
+        plant=plant,
+    )
+    return run_data_gates(objects, stamps, GateConfig.from_params(PARAMS))
+
+
+def test_light_just_outside_the_core_reaches_the_network_as_a_plateau(tmp_path):
+    """Lens hosts twice as bright at 1.5-3 px leave the 3 x 3 core, the core flux and the
+    profile outside the arc annulus as they were: every raw-pixel gate passes or stays
+    where it was. Clipped at 20 sigma, the extra light widens the plateau the network
+    sees, and the clipped-core gate stops the run, alone."""
+    ring = (radius_map(SIZE) >= 1.5) & (radius_map(SIZE) < 3.0)
+
+    def brighter_shoulder(stamps, pos, rng):
+        block = stamps[pos]
+        block[:, :, ring] *= 2.0
+        stamps[pos] = block
+
+    honest = _seen_through_a_psf(tmp_path / "honest", None)
+    planted = _seen_through_a_psf(tmp_path / "planted", brighter_shoulder)
+    assert honest["blocking"] == [], failure_message(honest)
+    assert planted["blocking"] == ["gate_clipped_core"], failure_message(planted)
+    gate = planted["gates"]["gate_clipped_core"]
+    assert gate["verdict"] == "fail" and gate["clip_sigma"] == 20.0
+    for name in ("gate_1_6_core_only", "gate_1_8_core_brightness", "gate_radial_profile"):
+        assert planted["gates"][name]["value"] == honest["gates"][name]["value"], name
+
+
+def test_a_broader_psf_for_the_lenses_fails_the_core_gates(tmp_path):
+    """Lens stamps seen through a broader PSF (a further 1 px Gaussian, the sky noise
+    topped up to its level so the normalisation statistics stay matched) spread the core
+    light: gate 1.6 and the clipped-core gate stop the run; gate 1.5 does not."""
+    sigma = np.asarray(DR10_SKY_SIGMA, dtype=np.float32)[:, None, None]
+    kept = np.float32(np.sqrt(1.0 - 1.0 / (4.0 * np.pi)))  # white noise smoothed by 1 px
+
+    def broader_psf(stamps, pos, rng):
+        block = gaussian_filter(stamps[pos], sigma=(0, 0, 1.0, 1.0))
+        block += rng.normal(0, 1, block.shape).astype(np.float32) * sigma * kept
+        stamps[pos] = block
+
+    report = _seen_through_a_psf(tmp_path, broader_psf)
+    assert {"gate_1_6_core_only", "gate_clipped_core"} <= set(report["blocking"])
+    assert report["gates"]["gate_1_5_normalisation"]["verdict"] != "fail"
+
+
+def test_the_plateau_is_the_clipped_region_that_holds_the_centre():
+    from stronglens_calibration.gates.network_input import (
+        central_plateau_size,
+        clipped_core_features,
+    )
+
+    images = np.zeros((3, 9, 9), dtype=np.float32)
+    images[0, 3:6, 3:6] = 20.0  # a 3 x 3 plateau on the centre
+    images[0, 0, 0] = 20.0  # clipped, but not connected to it
+    images[1, 4, 4] = 19.9  # the centre below the clip: no plateau
+    images[1, 4, 5:] = 20.0
+    images[2, 4, 2:7] = 20.0  # a line through the centre, 5 px
+    images[2, 3, 1] = 20.0  # a diagonal neighbour does not join a four-connected region
+    assert central_plateau_size(images, 20.0).tolist() == [9, 0, 5]
+
+    crops = np.zeros((1, 3, 9, 9), dtype=np.float32)
+    crops[0, 1, 3:6, 3:6] = 1.0  # r band: 1 nanomaggy over 3 x 3 pixels
+    median = np.zeros((1, 3), dtype=np.float32)
+    mad = np.full((1, 3), 0.01 / 1.4826, dtype=np.float32)  # a sky sigma of 0.01
+    features, names = clipped_core_features(crops, median, mad, 20.0, 1.5)
+    values = dict(zip(names, features[0], strict=True))
+    assert values["plateau_px_r"] == 9 and values["plateau_px_g"] == 0
+    assert values["core_level_r"] == pytest.approx(20.0) and values["core_level_z"] == 0.0

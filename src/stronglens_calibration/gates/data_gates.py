@@ -13,6 +13,7 @@ import pandas as pd
 from stronglens_calibration import BANDS
 from stronglens_calibration.catalogues.sampling import keyed_uniform
 from stronglens_calibration.checks import ParamReader
+from stronglens_calibration.gates.arc_suppression import ExcessLight
 from stronglens_calibration.gates.features import core_pixels, radial_profiles
 from stronglens_calibration.gates.null import LabelMeasure, permutation_null
 from stronglens_calibration.gates.registry import (
@@ -60,7 +61,7 @@ class GateConfig:
     ``thresholds`` maps each registered gate's name (:data:`~.registry.GATES`) to its
     threshold; ``inconclusive`` is one of :data:`~.verdicts.INCONCLUSIVE_RULES`;
     ``null_permutations`` label shuffles (0: no null) with ``null_bootstrap`` resamples
-    each.
+    each; ``arc_excess`` how gate 1.7 finds the light it suppresses.
     """
 
     enforce: bool
@@ -81,6 +82,8 @@ class GateConfig:
     logistic_c: float
     null_permutations: int
     null_bootstrap: int
+    network_clip_sigma: float
+    arc_excess: ExcessLight
     thresholds: dict[str, Any]
 
     @classmethod
@@ -89,6 +92,7 @@ class GateConfig:
         t = p.section("thresholds")
         r = p.section("radial")
         n = p.section("permutation_null")
+        a = p.section("arc_suppression")
         cfg = cls(
             enforce=p.boolean("enforce"),
             inconclusive=p.choice("inconclusive", list(INCONCLUSIVE_RULES)),
@@ -108,6 +112,13 @@ class GateConfig:
             logistic_c=p.positive("logistic_C"),
             null_permutations=n.integer("permutations", low=0),
             null_bootstrap=n.integer("bootstrap", low=10),
+            network_clip_sigma=p.positive("network_clip_sigma"),
+            arc_excess=ExcessLight(
+                detect_sigma=a.positive("detect_sigma"),
+                smooth_px=a.positive("smooth_px"),
+                grow_px=a.positive("grow_px"),
+                iterations=a.integer("iterations", low=1),
+            ),
             thresholds={g.name: _threshold(t, g) for g in GATES.values()},
         )
         if cfg.arc_annulus_px[1] >= cfg.radial_max_px:
@@ -347,6 +358,42 @@ def measure_artefacts(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
     }
 
 
+def _clipped_core_features(inputs: GateInputs, cfg: GateConfig) -> tuple[np.ndarray, list[str]]:
+    from stronglens_calibration.gates.network_input import clipped_core_features
+
+    def compute() -> tuple[np.ndarray, list[str]]:
+        table = inputs.sample
+        median = table[[f"annulus_median_{b}" for b in BANDS]].to_numpy(np.float32)
+        mad = table[[f"annulus_mad_{b}" for b in BANDS]].to_numpy(np.float32)
+        return clipped_core_features(
+            inputs.crops, median, mad, cfg.network_clip_sigma, cfg.core_radius_px
+        )
+
+    return inputs.derived("clipped_core", compute)
+
+
+def clipped_core_measure(inputs: GateInputs, cfg: GateConfig) -> LabelMeasure:
+    """The clipped-core gate's statistic (held-out AUC on plateau size and core level per
+    band of the preprocessed input) for any labelling."""
+    return _held_out_measure(_clipped_core_features(inputs, cfg)[0], cfg)
+
+
+def measure_clipped_core(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
+    """Clipped-core gate: held-out AUC of a logistic regression on what the network sees
+    of the core (:mod:`~.network_input`): per band, the size of the plateau at the clip
+    level around the centre and the mean clipped level of the core pixels; with the
+    weighted class medians of each."""
+    from stronglens_calibration.gates.network_input import class_medians
+
+    features, names = _clipped_core_features(inputs, cfg)
+    auc, ci = _held_out_measure(features, cfg)(inputs.y, inputs.w, cfg.n_bootstrap, cfg.seed)
+    return _entry(auc, ci, "gate_clipped_core", cfg) | {
+        "n_features": len(names),
+        "clip_sigma": cfg.network_clip_sigma,
+        "class_medians": class_medians(features, names, inputs.y, inputs.w),
+    }
+
+
 def radial_profile_measure(inputs: GateInputs, cfg: GateConfig) -> LabelMeasure:
     """The radial gate's statistic (held-out AUC on the profiles) for any labelling."""
     profiles = inputs.derived("radial", lambda: radial_profiles(inputs.crops, cfg.radial_rings))
@@ -466,6 +513,16 @@ for _gate in (
         core_only_measure,
     ),
     GateDefinition(
+        "gate_clipped_core",
+        "gate_clipped_core_auc",
+        "clipped_core_auc",
+        "auc",
+        "data",
+        "held-out AUC on the network input's core: plateau size at the clip and core level",
+        measure_clipped_core,
+        clipped_core_measure,
+    ),
+    GateDefinition(
         "gate_artefacts",
         "gate_artefact_auc",
         "artefact_auc",
@@ -564,6 +621,7 @@ def run_data_gates(
         "n_positive": n_pos,
         "n_negative": n_neg,
         "split": cfg.split,
+        "network_clip_sigma": cfg.network_clip_sigma,
         "verdict": overall(gates),
         "inconclusive_rule": cfg.inconclusive,
         "blocking": blocking(gates, cfg.inconclusive),

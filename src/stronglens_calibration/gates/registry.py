@@ -94,10 +94,11 @@ def gates_of_kind(kind: str) -> list[GateDefinition]:
 GATE_1_7 = register_gate(
     GateDefinition(
         name="gate_1_7_arc_suppressed",
-        metric="gate_1_7_arc_suppressed_mean_p",
-        threshold_key="arc_suppressed_mean_p",
+        metric="gate_1_7_arc_suppressed_excess_p",
+        threshold_key="arc_suppressed_excess_p",
         rule="probability",
         kind="model",
-        statistic="mean probability of validation lenses with the arc annulus suppressed",
+        statistic="mean probability of arc-suppressed validation lenses minus that of "
+        "equally suppressed non-lenses",
     )
 )

@@ -314,6 +314,19 @@ def _gate_section(page: _Page) -> None:
         m = page.inputs.reports["model_gate_report"]
         names = [k for k, v in m.items() if isinstance(v, dict) and "value" in v]
         page.add(_table(_GATE_HEADER, _gate_rows(page, "model_gate_report", "", names)))
+        rows = [
+            _label(f"validation {what}")
+            + page.value("model_gate_report", f"{name}.{part}.mean_p_before")
+            + page.value("model_gate_report", f"{name}.{part}.mean_p_after")
+            + page.value("model_gate_report", f"{name}.{part}.replaced_fraction")
+            for name in names
+            if isinstance(m[name].get("lenses"), dict)
+            for part, what in (("lenses", "lenses"), ("non_lenses", "non-lenses"))
+        ]
+        if rows:
+            header = ["", "mean p as stored", "mean p, excess light suppressed",
+                      "annulus pixels replaced (median fraction)"]  # fmt: skip
+            page.add(_table(header, rows))
 
 
 def _training_section(page: _Page) -> None:

@@ -24,6 +24,7 @@ def _report(passed: bool, enforce: bool) -> dict:
         "enforce": enforce,
         "n_positive": 10,
         "n_negative": 30,
+        "network_clip_sigma": 20.0,
     }
 
 
@@ -43,6 +44,16 @@ def test_a_verdict_of_other_data_stops_training():
     resplit = _objects().assign(split=["train", "val", "train", "test", "train"])
     with pytest.raises(ValueError, match="another objects_split"):
         check_data_verdict(verdict, resplit, "training")
+
+
+def test_training_refuses_a_verdict_measured_at_another_clip():
+    """The clipped-core gate saw the input as the network would at 20 sigma: a training
+    run clipping elsewhere would feed the network what no gate looked at."""
+    objects = _objects()
+    verdict = enforce_data_gates(_report(True, True), objects)
+    check_data_verdict(verdict, objects, "training", 20.0)
+    with pytest.raises(ValueError, match="clipped at 20.0 sky sigmas, training would clip at 10"):
+        check_data_verdict(verdict, objects, "training", 10.0)
 
 
 def test_an_old_boolean_verdict_is_refused():

@@ -12,15 +12,21 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 
-def check_data_verdict(verdict: Any, objects_split: pd.DataFrame, consumer: str) -> None:
+def check_data_verdict(
+    verdict: Any,
+    objects_split: pd.DataFrame,
+    consumer: str,
+    network_clip_sigma: float | None = None,
+) -> None:
     """The data-gate verdict (``data_gates_passed.json``) must name this very
-    ``objects_split``; gates that would have stopped an enforced run (``enforce:
-    false``) and inconclusive ones are logged by name, not hidden.
+    ``objects_split`` (and, when ``network_clip_sigma`` is given, the clip of the
+    network input the consumer will use); gates that would have stopped an enforced run
+    (``enforce: false``) and inconclusive ones are logged by name, not hidden.
 
     Raises
     ------
     ValueError
-        For a verdict of an older version or of other data.
+        For a verdict of an older version, of other data or of another clip.
     """
     from stronglens_calibration.tracking.hooks import table_fingerprint
 
@@ -35,6 +41,14 @@ def check_data_verdict(verdict: Any, objects_split: pd.DataFrame, consumer: str)
             f"the data-gate verdict belongs to another objects_split ({verdict['objects_split']},"
             f" this one is {current}): the gates have not passed on these data; run "
             "`kedro run --pipelines shortcut_gates` first"
+        )
+    gated_clip = verdict.get("network_clip_sigma")
+    if network_clip_sigma is not None and gated_clip != float(network_clip_sigma):
+        raise ValueError(
+            f"the data gates saw the network input clipped at {gated_clip} sky sigmas, "
+            f"{consumer} would clip at {network_clip_sigma} (train.preprocessing.clip): "
+            "set both through globals' network_clip_sigma and run "
+            "`kedro run --pipelines shortcut_gates` again"
         )
     if verdict["blocking"]:
         logger.warning(

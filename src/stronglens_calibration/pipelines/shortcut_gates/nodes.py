@@ -100,9 +100,10 @@ def enforce_data_gates(report: dict[str, Any], objects_split: pd.DataFrame) -> d
     dict
         ``verdict`` (pass / inconclusive / fail, the worst gate's), ``passed`` (every
         gate passed), ``blocking``, ``failed`` and ``inconclusive`` (gate names),
-        ``enforce`` and ``objects_split``: the fingerprint of the table the gates
-        measured, so that training can refuse a verdict that belongs to other data (a
-        stale file left by an earlier run).
+        ``enforce``, ``objects_split`` (the fingerprint of the table the gates
+        measured, so that training can refuse a verdict that belongs to other data: a
+        stale file left by an earlier run) and ``network_clip_sigma`` (the clip at which
+        the clipped-core gate saw the network's input, which training must use).
     """
     from stronglens_calibration.tracking.hooks import table_fingerprint
 
@@ -120,6 +121,7 @@ def enforce_data_gates(report: dict[str, Any], objects_split: pd.DataFrame) -> d
         "failed": names["fail"],
         "inconclusive": names["inconclusive"],
         "objects_split": table_fingerprint(objects_split),
+        "network_clip_sigma": float(report["network_clip_sigma"]),
     }
     if not stops:
         if names["inconclusive"]:
@@ -161,7 +163,7 @@ def measure_model_gate(
         ``model_gate_report.json``, with the fingerprints of the model (``lens_finder``)
         and the table (``objects_split``) it was measured on, which evaluation checks.
     metrics : dict
-        ``gate_1_7_arc_suppressed_mean_p`` for MLflow.
+        ``gate_1_7_arc_suppressed_excess_p`` (its interval, verdict) for MLflow.
     """
     from stronglens_calibration.gates.model_gate import arc_suppression_gate
     from stronglens_calibration.models.training import select_device

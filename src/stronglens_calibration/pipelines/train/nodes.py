@@ -37,9 +37,9 @@ def train_lens_finder(
         ``train_loss``, ``val_loss``, ``val_auc`` per epoch for MLflow, and the best
         epoch's (the saved model's) ``best_epoch``, ``best_val_auc``, ``best_val_loss``.
     """
-    check_data_verdict(data_gates_passed, objects_split, "training")
-    stamps = shards_for_table(objects_split, stamps, "objects_split")
     settings = TrainSettings.from_params(params)
+    check_data_verdict(data_gates_passed, objects_split, "training", settings.preprocessing.clip)
+    stamps = shards_for_table(objects_split, stamps, "objects_split")
     cfg, pre = settings.hyper, settings.preprocessing
     if not objects_split["cutout_ok"].any():
         raise ValueError("no usable object to train on (no cutout_ok row)")
