@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from stronglens_calibration.datasets.location import dataset_location
+from tests.conftest import PROJECT_ROOT, kedro_cli
 
 
 @pytest.mark.parametrize(
@@ -126,3 +127,15 @@ def test_versioned_file_datasets_resolve_their_load_path(tmp_path: Path):
     location = dataset_location(ds)
     assert location is not None
     assert location.path.endswith("2026-01-01T00.00.00.000Z/t.csv")
+
+
+@pytest.mark.slow
+def test_a_kedro_command_prints_no_third_party_warning():
+    """The project's ``kedro.init`` entry point silences the third-party warnings no user
+    can act on (``warning_filters.KNOWN``) before Kedro loads kedro-mlflow, whose import
+    raised one on every command (inside mlflow's own ``catch_warnings``)."""
+    result = kedro_cli(PROJECT_ROOT, "registry", "list", timeout=300)
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "__default__" in output
+    assert "Warning" not in output and "WARNING" not in output, output

@@ -137,3 +137,48 @@ def test_the_realism_verdict_has_three_answers():
     assert realism_verdict(3.0, 0.55, cfg, (0.45, 0.65)).startswith(
         "The selection function does NOT"
     )
+    arcs_too_bright = realism_verdict(1.0, 0.55, cfg, (0.45, 0.65), arc_ratio=3.0)
+    assert arcs_too_bright.startswith("The selection function does NOT")
+    assert "host light subtracted, are 3.00x" in arcs_too_bright
+
+
+def test_the_arc_brightness_measures_arcs_not_hosts(injection_params):
+    """The same arcs injected into faint and into bright hosts: the central-aperture flux
+    follows the hosts (their ratio is far from 1), the host-subtracted arc flux follows
+    the arcs (ratio near 1), and an arc-free host has next to none."""
+    from scipy.ndimage import gaussian_filter
+
+    from stronglens_calibration.evaluation.realism import arc_flux
+    from stronglens_calibration.gates.arc_suppression import ExcessLight
+    from stronglens_calibration.synthetic import DR10_SKY_SIGMA, galaxy_profile, sky_noise
+
+    cfg = InjectionConfig.from_params(injection_params)
+    plan = plan_injections(_hosts(), cfg, seed=2)
+    plan = plan.assign(theta_e=np.clip(plan["theta_e"], 1.2, None), lensed_mag_r=20.0)
+    galaxy = gaussian_filter(galaxy_profile(101, "devaucouleurs", 5.0), 2.1)
+    colour = np.array([0.4, 1.0, 1.7], dtype=np.float32)[:, None, None]
+    noise = sky_noise(np.random.default_rng(0), (len(plan), 3, 101, 101), DR10_SKY_SIGMA)
+
+    def injected(host_flux):
+        hosts = noise + host_flux * colour * galaxy
+        rows = plan.to_dict("records")
+        return hosts, np.stack(
+            [render_injection(r, h, cfg, 2) for r, h in zip(rows, hosts, strict=True)]
+        )
+
+    faint_hosts, faint = injected(2.0)
+    _, bright = injected(20.0)
+    aperture = median_ratio(
+        aperture_flux(bright, 12.0, (32.0, 45.0)), aperture_flux(faint, 12.0, (32.0, 45.0)), 200, 0
+    )
+    excess = ExcessLight()
+    arcs = median_ratio(
+        arc_flux(bright, 1.5, 12.0, (32.0, 45.0), excess),
+        arc_flux(faint, 1.5, 12.0, (32.0, 45.0), excess),
+        200,
+        0,
+    )
+    assert aperture["value"] > 2.0
+    assert arcs["value"] == pytest.approx(1.0, abs=0.2)
+    none = arc_flux(faint_hosts, 1.5, 12.0, (32.0, 45.0), excess)
+    assert np.median(np.abs(none)) < 0.1 * arcs["median_denominator"]

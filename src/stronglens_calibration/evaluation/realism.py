@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from stronglens_calibration import BANDS
+from stronglens_calibration.gates.arc_suppression import ExcessLight, excess_light_mask
 from stronglens_calibration.gates.statistics import out_of_fold_scores
 from stronglens_calibration.stamps.geometry import annulus_mask, core_mask
 from stronglens_calibration.stamps.statistics import nanmedian_rows
@@ -43,6 +44,51 @@ def aperture_flux(
     aperture = core_mask(size, radius_px).ravel()
     sky = nanmedian_rows(np.ascontiguousarray(x[:, annulus_mask(size, *sky_annulus_px).ravel()]))
     return x[:, aperture].sum(axis=1, dtype=np.float64) - sky.astype(np.float64) * aperture.sum()
+
+
+def arc_flux(
+    stamps: np.ndarray,
+    inner_px: float,
+    radius_px: float,
+    sky_annulus_px: tuple[float, float],
+    excess: ExcessLight,
+    band: str = "r",
+) -> np.ndarray:
+    """Host-subtracted arc flux: the light in excess of a model of the lens galaxy
+    (:func:`~.gates.arc_suppression.excess_light_mask`) in the ring
+    ``inner_px <= r < radius_px``.
+
+    The same estimator for injections and real lenses, so that their ratio compares
+    arcs, not the hosts they were put into (a central-aperture flux is mostly host).
+    Arc light too faint to be flagged counts as none, in both samples alike.
+
+    Parameters
+    ----------
+    stamps : numpy.ndarray
+        float32 ``(n, 3, H, H)``, g, r, z, nanomaggies per pixel.
+    inner_px, radius_px : float
+        The ring (pixels): the core, which the lens-light model does not cover, is left
+        out.
+    sky_annulus_px : tuple of float
+        Sky ring (pixels) of the noise level.
+    excess : ExcessLight
+        How excess light is found.
+    band : str
+        Which band.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(n,)`` in nanomaggies; NaN when the ring holds a non-finite pixel.
+    """
+    if stamps.ndim != 4 or stamps.shape[1] != len(BANDS):
+        raise ValueError(f"'stamps' must be (n, 3, H, H), got {stamps.shape}")
+    mask, model, _ = excess_light_mask(stamps, (inner_px, radius_px), sky_annulus_px, excess)
+    b = BANDS.index(band)
+    residual = (np.asarray(stamps[:, b], dtype=np.float64) - model[:, b]) * mask
+    ring = annulus_mask(stamps.shape[2], inner_px, radius_px)
+    flux = residual[:, ring].sum(axis=1)
+    return np.where(np.isfinite(np.asarray(stamps[:, b])[:, ring]).all(axis=1), flux, np.nan)
 
 
 def median_ratio(

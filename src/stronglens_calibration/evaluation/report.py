@@ -30,11 +30,12 @@ def evaluation_report(
         Headline keys (``auc``, ``auc_ci_low``, ``auc_ci_high``, ``tpr_at_fpr_1e-2``,
         ``tpr_at_fpr_1e-3``, ``tpr0``, ``tpr10``, ``recall_tier_a``, ``recall_tier_b``,
         ``ece_before``, ``ece_after``, ``temperature``, ``injection_brightness_ratio``,
-        ``realism_probe_auc``) and the details behind them.
+        ``arc_brightness_ratio``, ``realism_probe_auc``) and the details behind them.
     metrics : dict
         Flat ``{name: {"value", "step"}}`` for kedro-mlflow.
     """
     ratio = realism["injection_brightness"]["value"]
+    arc_ratio = realism["arc_brightness"]["value"] if "arc_brightness" in realism else None
     probe_auc = realism["realism_probe"]["auc"]
     completeness = {
         op: proportion(int(g["k"].sum()), int(g["n"].sum()))
@@ -73,6 +74,7 @@ def evaluation_report(
         "temperature": calibration["temperature"],
         "calibration": calibration,
         "injection_brightness_ratio": ratio,
+        "arc_brightness_ratio": arc_ratio,
         "realism_probe_auc": probe_auc,
         "realism": realism,
         "selection_function_completeness": completeness,
@@ -81,6 +83,7 @@ def evaluation_report(
             probe_auc,
             realism_cfg,
             (realism["realism_probe"]["ci_low"], realism["realism_probe"]["ci_high"]),
+            arc_ratio,
         ),
         "baseline": dict(baseline) if baseline else None,
         "notes": notes,
@@ -96,9 +99,11 @@ def evaluation_report(
         "ece_after",
         "temperature",
         "injection_brightness_ratio",
+        "arc_brightness_ratio",
         "realism_probe_auc",
     ):
-        flat[key] = report[key]
+        if report[key] is not None:
+            flat[key] = report[key]
     ops = test_metrics["operating_points"]
     resolved = {name: bool(op.get("resolved", True)) for name, op in ops.items()}
     for name, ok in resolved.items():  # the status is logged; an unresolved rate is not

@@ -20,7 +20,13 @@ from tqdm.auto import tqdm
 
 from stronglens_calibration import BANDS
 from stronglens_calibration.evaluation.injection import InjectionConfig, render_injection
-from stronglens_calibration.evaluation.realism import aperture_flux, linear_probe, median_ratio
+from stronglens_calibration.evaluation.realism import (
+    aperture_flux,
+    arc_flux,
+    linear_probe,
+    median_ratio,
+)
+from stronglens_calibration.gates.arc_suppression import ExcessLight
 from stronglens_calibration.stamps.reading import read_stamps
 from stronglens_calibration.stats import jeffreys_interval
 
@@ -49,6 +55,9 @@ class RealismConfig:
         Largest accepted probe AUC.
     n_bootstrap, seed : int
         Bootstrap resamples and seed.
+    arc_light : ExcessLight
+        How the host-subtracted arc flux finds arc light (between the core and the
+        aperture radius).
     """
 
     lensed_mag_r: tuple[float, float]
@@ -60,6 +69,15 @@ class RealismConfig:
     probe_auc_ok: float
     n_bootstrap: int
     seed: int
+    arc_light: ExcessLight = ExcessLight()
+
+    def arc_flux(self, stamps: np.ndarray) -> np.ndarray:
+        """Host-subtracted r-band arc flux between the core and the aperture radius
+        (:func:`~.realism.arc_flux`), nanomaggies ``(n,)``."""
+        return arc_flux(
+            stamps, self.core_radius_px, self.aperture_radius_px, self.sky_annulus_px,
+            self.arc_light,
+        )  # fmt: skip
 
 
 def injection_hosts(objects: pd.DataFrame, exclude_confusers: bool) -> pd.DataFrame:
@@ -111,8 +129,8 @@ def score_injections(
     Returns
     -------
     injections : pandas.DataFrame
-        The plan with ``logit``, ``aperture_flux_r`` (nanomaggies) and
-        ``detected_<operating point>``.
+        The plan with ``logit``, ``aperture_flux_r`` and ``arc_flux_r`` (host-subtracted;
+        nanomaggies) and ``detected_<operating point>``.
     features : numpy.ndarray
         float32 ``(n, k)`` penultimate-layer features (for the realism probe).
     """
@@ -137,6 +155,7 @@ def score_injections(
     injections["aperture_flux_r"] = aperture_flux(
         injected, realism.aperture_radius_px, realism.sky_annulus_px
     )
+    injections["arc_flux_r"] = realism.arc_flux(injected)
     for name, op in operating_points.items():
         injections[f"detected_{name}"] = injections["logit"] > op["threshold_logit"]
     return injections, features
@@ -199,8 +218,9 @@ def measure_realism(
     -------
     dict
         ``injection_brightness`` (median central-aperture r flux of the injections over
-        that of the real test lenses) and ``realism_probe`` (linear-probe AUC on the
-        network's features), with the sample sizes.
+        that of the real test lenses: hosts and arcs together), ``arc_brightness`` (the
+        same for the host-subtracted arc flux: arcs only) and ``realism_probe``
+        (linear-probe AUC on the network's features), with the sample sizes.
     """
     from stronglens_calibration.models.artifact import from_artifact
     from stronglens_calibration.models.inference import score_stamps
@@ -228,6 +248,10 @@ def measure_realism(
     brightness = median_ratio(
         injections.loc[in_range, "aperture_flux_r"], real_flux, cfg.n_bootstrap, cfg.seed
     )
+    arcs = median_ratio(
+        injections.loc[in_range, "arc_flux_r"], cfg.arc_flux(real_stamps), cfg.n_bootstrap,
+        cfg.seed,
+    )  # fmt: skip
     ok_real = np.isfinite(real_features).all(axis=1)
     probe = linear_probe(
         real_features[ok_real],
@@ -238,14 +262,17 @@ def measure_realism(
         injected_hosts=injections.loc[sample, "host_id"].to_numpy(),
     )
     logger.info(
-        "injections / real lenses: aperture brightness ratio %.2f, linear-probe AUC %.3f",
+        "injections / real lenses: aperture brightness ratio %.2f, host-subtracted arc "
+        "brightness ratio %.2f, linear-probe AUC %.3f",
         brightness["value"],
+        arcs["value"],
         probe["auc"],
     )
     return {
         "lensed_mag_r": list(cfg.lensed_mag_r),
         "aperture_radius_px": cfg.aperture_radius_px,
         "injection_brightness": brightness,
+        "arc_brightness": arcs,
         "realism_probe": probe,
         "n_injections": int(len(injections)),
         "n_hosts": int(injections["host_id"].nunique()),
@@ -257,12 +284,14 @@ def realism_verdict(
     probe_auc: float,
     cfg: RealismConfig,
     probe_ci: tuple[float, float] | None = None,
+    arc_ratio: float | None = None,
 ) -> str:
     """One sentence on whether the selection function describes real lenses.
 
-    Three answers: it does not (brightness ratio outside its accepted range, or probe AUC
-    above ``probe_auc_ok``); the injections are close to real lenses but the probe tells
-    them apart (its 95 % interval ``probe_ci`` excludes 0.5); or nothing separates them.
+    Three answers: it does not (the central-aperture or the host-subtracted arc
+    brightness ratio outside the accepted range, or probe AUC above ``probe_auc_ok``);
+    the injections are close to real lenses but the probe tells them apart (its 95 %
+    interval ``probe_ci`` excludes 0.5); or nothing separates them.
     """
     lo, hi = cfg.brightness_ratio_ok
     max_auc = cfg.probe_auc_ok
@@ -271,6 +300,11 @@ def realism_verdict(
         problems.append(
             f"injections are {brightness_ratio:.2f}x as bright as real lenses in the central "
             f"aperture (accepted: {lo}-{hi})"
+        )
+    if arc_ratio is not None and not lo <= arc_ratio <= hi:
+        problems.append(
+            f"their arcs, with the host light subtracted, are {arc_ratio:.2f}x as bright as "
+            f"real lenses' (accepted: {lo}-{hi})"
         )
     if probe_auc > max_auc:
         problems.append(

@@ -12,13 +12,14 @@ light is fitted in each 1-pixel ring of the annulus: a level, its radial slope a
 ring and a quadrupole (``a + d (r - r_ring) + b cos 2 phi + c sin 2 phi``: an elliptical
 galaxy's rings), by least squares over the pixels neither flagged as excess nor far below
 the previous fit (iterated, so that an arc does not lift its own ring and a zeroed patch
-does not pull it down). Pixels whose combined
-g + r + z excess over that model, smoothed over about a PSF, exceeds ``detect_sigma``
-are flagged, the flags grown by ``grow_px`` (the PSF wings), and only the flagged pixels
-are replaced by the model plus noise at the sky level. Arc-free light (the lens galaxy,
-noise, a negative artefact such as a zeroed patch) is left as it is; a neighbour in the
-annulus is removed as an arc would be, in lenses and non-lenses alike, which is why the
-gate compares suppressed lenses with equally suppressed non-lenses.
+does not pull it down). A ring that an arc covers almost whole takes its level from the
+rings inside and outside it (the core's included), not from what is left of it. Pixels
+whose combined g + r + z excess over that model, smoothed over about a PSF, exceeds
+``detect_sigma`` are flagged, the flags grown by ``grow_px`` (the PSF wings), and only the
+flagged pixels are replaced by the model plus noise at the sky level. Arc-free light (the
+lens galaxy, noise, a negative artefact such as a zeroed patch) is left as it is; a
+neighbour in the annulus is removed as an arc would be, in lenses and non-lenses alike,
+which is why the gate compares suppressed lenses with equally suppressed non-lenses.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import binary_dilation, gaussian_filter
 
+from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.stamps.geometry import radius_map
 from stronglens_calibration.stamps.statistics import MAD_TO_SIGMA, nanmedian_rows
 
@@ -55,6 +57,16 @@ class ExcessLight:
     grow_px: float = 2.5
     iterations: int = 3
 
+    @classmethod
+    def from_reader(cls, section: ParamReader) -> ExcessLight:
+        """Read from a parameter section (``globals.arc_light`` by interpolation)."""
+        return cls(
+            detect_sigma=section.positive("detect_sigma"),
+            smooth_px=section.positive("smooth_px"),
+            grow_px=section.positive("grow_px"),
+            iterations=section.integer("iterations", low=1),
+        )
+
     def __post_init__(self) -> None:
         for name in ("detect_sigma", "smooth_px", "grow_px"):
             if not getattr(self, name) > 0:
@@ -80,23 +92,60 @@ def _ring_design(r: np.ndarray, ring: np.ndarray) -> np.ndarray:
     )
 
 
-def _fit_ring(values: np.ndarray, use: np.ndarray, design: np.ndarray) -> np.ndarray:
-    """Least squares of the ring model (the columns of ``design``, ``(p, k)``) per row of
-    ``values`` ``(m, p)`` over the pixels ``use`` (bool ``(m, p)``); the fitted values,
-    ``(m, p)``. A row with too few usable pixels for the model gets its mean level only."""
+#: A ring whose usable pixels are fewer than this fraction (an arc or an Einstein ring
+#: covers the rest) takes its level from the rings around it instead of its own fit.
+MIN_RING_SUPPORT = 0.3
+
+
+def _fit_ring(
+    values: np.ndarray, use: np.ndarray, design: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least squares of the ring model (the columns of ``design``, ``(p, k)``; the first
+    is the level) per row of ``values`` ``(m, p)`` over the pixels ``use`` (bool
+    ``(m, p)``).
+
+    Returns
+    -------
+    fitted : numpy.ndarray
+        float32 ``(m, p)``, the model at the ring's pixels.
+    level : numpy.ndarray
+        float64 ``(m,)``, the model's mean over the ring.
+    supported : numpy.ndarray
+        bool ``(m,)``: enough usable pixels (:data:`MIN_RING_SUPPORT`, and two per
+        parameter) for the fit to describe the ring.
+    """
     weights = (use & np.isfinite(values)).astype(np.float64)
     y = np.where(weights > 0, values, 0.0).astype(np.float64)
     normal = np.einsum("rp,pi,pj->rij", weights, design, design)
     rhs = np.einsum("rp,pi,rp->ri", weights, design, y)
     count = weights.sum(axis=1)
-    level = np.divide(rhs[:, 0], count, out=np.zeros_like(count), where=count > 0)
     k = design.shape[1]
     coeffs = np.zeros((len(values), k))
-    coeffs[:, 0] = level
-    good = (count >= 2 * k) & (np.linalg.cond(normal) < 1e8)
-    if good.any():
-        coeffs[good] = np.linalg.solve(normal[good], rhs[good][:, :, None])[:, :, 0]
-    return (coeffs @ design.T).astype(np.float32)
+    coeffs[:, 0] = np.divide(rhs[:, 0], count, out=np.zeros_like(count), where=count > 0)
+    supported = (count >= max(2 * k, MIN_RING_SUPPORT * values.shape[1])) & (
+        np.linalg.cond(normal) < 1e8
+    )
+    if supported.any():
+        coeffs[supported] = np.linalg.solve(normal[supported], rhs[supported][:, :, None])[:, :, 0]
+    fitted = coeffs @ design.T
+    return fitted.astype(np.float32), fitted.mean(axis=1), supported
+
+
+def _interpolated_levels(
+    levels: np.ndarray, supported: np.ndarray, radii: np.ndarray, sigma: np.ndarray
+) -> np.ndarray:
+    """Levels of unsupported rings from the supported ones around them, row by row:
+    interpolated in ``asinh(level / sigma)`` (logarithmic where the galaxy is bright,
+    linear near the sky) against the ring radius; rows with fewer than two supported
+    rings keep their own levels. ``levels``, ``supported``: ``(m, R)``; ``radii``:
+    ``(R,)``; ``sigma``: ``(m,)``."""
+    out = levels.copy()
+    for i in np.flatnonzero((~supported).any(axis=1) & (supported.sum(axis=1) >= 2)):
+        ok = supported[i]
+        scale = float(sigma[i])
+        stretched = np.interp(radii[~ok], radii[ok], np.arcsinh(levels[i, ok] / scale))
+        out[i, ~ok] = np.sinh(stretched) * scale
+    return out
 
 
 def _sky_sigma(flat: np.ndarray, sky: np.ndarray) -> np.ndarray:
@@ -147,11 +196,12 @@ def excess_light_mask(
     # the sky ring's own model is its median: its residuals are the noise the detection
     # is normalised by
     sky_level = nanmedian_rows(flat[:, sky]).astype(np.float32)
-    rings = [
-        ((r >= max(k, lo)) & (r < min(k + 1, hi))).ravel()
-        for k in np.arange(np.floor(lo), np.ceil(hi))
-    ]
+    # rings from the centre: the core's are never flagged and anchor the interpolation
+    # of rings an arc covers almost whole; only the annulus' rings enter the model
+    rings = [((r >= k) & (r < min(k + 1, hi))).ravel() for k in np.arange(0.0, np.ceil(hi))]
     rings = [(m, _ring_design(r, m)) for m in rings if m.any()]
+    radii = np.array([r.ravel()[m].mean() for m, _ in rings])
+    in_annulus = annulus.ravel()
     sky_2d = sky.reshape(h, w)
     footprint = _disk(excess.grow_px)
     mask = np.zeros((n, h, w), dtype=bool)
@@ -160,8 +210,14 @@ def excess_light_mask(
         held_out = np.repeat(mask.reshape(n, 1, h * w), nb, axis=1).reshape(n * nb, h * w)
         # pixels far below the last model (a zeroed patch, a masked pixel) do not pull it
         held_out |= (flat - model) < -excess.detect_sigma * sigma[:, None]
-        for m, design in rings:
-            model[:, m] = _fit_ring(flat[:, m], ~held_out[:, m], design)
+        fits = [_fit_ring(flat[:, m], ~held_out[:, m], design) for m, design in rings]
+        levels = np.stack([f[1] for f in fits], axis=1)
+        supported = np.stack([f[2] for f in fits], axis=1)
+        filled = _interpolated_levels(levels, supported, radii, sigma)
+        for j, ((m, _), (fitted, _, ok)) in enumerate(zip(rings, fits, strict=True)):
+            values = np.where(ok[:, None], fitted, filled[:, j, None].astype(np.float32))
+            write = in_annulus[m]
+            model[:, np.flatnonzero(m)[write]] = values[:, write]
         model[:, sky] = sky_level[:, None]
         significance = ((flat - model) / sigma[:, None]).reshape(n, nb, h, w)
         combined = np.nan_to_num(significance, nan=0.0).sum(axis=1) / np.float32(np.sqrt(nb))

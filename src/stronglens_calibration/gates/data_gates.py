@@ -92,7 +92,6 @@ class GateConfig:
         t = p.section("thresholds")
         r = p.section("radial")
         n = p.section("permutation_null")
-        a = p.section("arc_suppression")
         cfg = cls(
             enforce=p.boolean("enforce"),
             inconclusive=p.choice("inconclusive", list(INCONCLUSIVE_RULES)),
@@ -113,12 +112,7 @@ class GateConfig:
             null_permutations=n.integer("permutations", low=0),
             null_bootstrap=n.integer("bootstrap", low=10),
             network_clip_sigma=p.positive("network_clip_sigma"),
-            arc_excess=ExcessLight(
-                detect_sigma=a.positive("detect_sigma"),
-                smooth_px=a.positive("smooth_px"),
-                grow_px=a.positive("grow_px"),
-                iterations=a.integer("iterations", low=1),
-            ),
+            arc_excess=ExcessLight.from_reader(p.section("arc_suppression")),
             thresholds={g.name: _threshold(t, g) for g in GATES.values()},
         )
         if cfg.arc_annulus_px[1] >= cfg.radial_max_px:

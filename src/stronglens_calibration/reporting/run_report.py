@@ -441,6 +441,13 @@ def _evaluation_section(page: _Page) -> None:
             "realism.injection_brightness.ci_low",
             "realism.injection_brightness.ci_high",
         ),
+        _label("injection / real lens arc brightness ratio (host subtracted)")
+        + page.value("evaluation_report", "realism.arc_brightness.value")
+        + page.span(
+            "evaluation_report",
+            "realism.arc_brightness.ci_low",
+            "realism.arc_brightness.ci_high",
+        ),
         _label("linear-probe AUC, injections vs real lenses")
         + page.value("evaluation_report", "realism.realism_probe.auc")
         + page.span(

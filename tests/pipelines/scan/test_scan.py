@@ -40,12 +40,12 @@ def scanned(tmp_path_factory, project_parameters):
     params["quality"]["n_workers"] = 1
     params["split"]["tolerance"] = 0.2
     params["shortcut_gates"].update(enforce=False, n_bootstrap=50)
-    params["train"].update(epochs=12, patience=5, num_workers=0)
+    params["train"].update(epochs=25, patience=6, num_workers=0)
     params["train"]["checkpoint_dir"] = str(root / "06_models/checkpoints")
     ev = params["evaluate"]
     ev.update(n_bootstrap=50, device="cpu")
-    # this small model's gate 1.7 fails (0.53, interval 0.41-0.66 against 0.3: it scores
-    # the ring the suppression leaves); the scan's mechanics are under test, so say so
+    # a model of this size can fail gate 1.7 (the first gate failed it at 0.53, interval
+    # 0.41-0.66 against 0.3); the scan's mechanics are under test, so say so
     ev["allow_failed_model_gate"] = True
     ev["injection"].update(per_cell=1)
     ev["realism"]["probe_folds"] = 2

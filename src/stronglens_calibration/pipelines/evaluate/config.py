@@ -12,6 +12,7 @@ from stronglens_calibration.evaluation.calibration import prior_logit
 from stronglens_calibration.evaluation.injection import InjectionConfig
 from stronglens_calibration.evaluation.metrics import MetricsConfig
 from stronglens_calibration.evaluation.selection import RealismConfig
+from stronglens_calibration.gates.arc_suppression import ExcessLight
 from stronglens_calibration.models.training import check_device
 
 
@@ -92,6 +93,7 @@ class EvaluateConfig:
                 probe_auc_ok=r.number("probe_auc_ok", low=0.5, high=1.0),
                 n_bootstrap=n_boot,
                 seed=seed,
+                arc_light=ExcessLight.from_reader(r.section("arc_light")),
             ),
             gallery=GalleryConfig(
                 n_per_row=g.integer("n_per_row", low=1),
