@@ -4,6 +4,7 @@ gate fails a scorer that learnt a mask artefact and passes one that finds arcs."
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
@@ -181,3 +182,78 @@ def test_mock_lenses_lose_their_arcs_and_their_arc_free_twins_keep_their_light(m
           f"annulus replaced median {np.median(replaced_alone):.3f}")  # fmt: skip
     assert np.median(left) < 0.5
     assert np.median(replaced_alone) < 0.02
+
+
+@pytest.mark.slow
+def test_gate_1_7_fails_a_network_trained_on_a_mask_artefact(tmp_path):
+    """A CNN trained where the only difference of the lens stamps is a zeroed 6 x 6 patch
+    (a mask artefact no lens has in the sky) finds its 'lenses' by the patch; the
+    suppression leaves the patch (it is no excess light), so the suppressed lenses still
+    score far above the suppressed non-lenses and gate 1.7 fails."""
+    import torch
+
+    from stronglens_calibration.gates.model_gate import arc_suppression_gate
+    from stronglens_calibration.models.artifact import to_artifact
+    from stronglens_calibration.models.data import StampDataset
+    from stronglens_calibration.models.preprocessing import Preprocessing
+    from stronglens_calibration.models.training import TrainConfig, train_model
+    from stronglens_calibration.synthetic import synthetic_store
+
+    size = 91
+    patch = (slice(size // 2 - 3, size // 2 + 3), slice(size // 2 - 20, size // 2 - 14))
+
+    def zero_patch(stamps, is_lens, rng):
+        block = stamps[is_lens]
+        block[:, :, patch[0], patch[1]] = 0.0
+        stamps[is_lens] = block
+
+    n = 600
+    objects, stamps = synthetic_store(
+        tmp_path,
+        n,
+        size=size,
+        profile="devaucouleurs",
+        colour=(0.3, 1.0, 1.6),
+        psf_sigma_px=2.1,
+        labels=(np.arange(n) % 2).astype(np.int8),
+        splits={"train": 0.6, "val": 0.4},
+        plant=zero_patch,
+    )
+    cfg = TrainConfig(
+        architecture="compact_resnet",
+        dropout=0.1,
+        epochs=15,
+        batch_size=32,
+        learning_rate=0.003,
+        weight_decay=1e-4,
+        warmup_epochs=1,
+        patience=10,
+        num_workers=0,
+        seed=3,
+        balance="sampler",
+    )
+    pre = Preprocessing(clip=20.0, crop=48)
+    train = StampDataset(objects, stamps, ("train",), pre, augment=True, seed=cfg.seed)
+    val = StampDataset(objects, stamps, ("val",), pre)
+    model, history = train_model(
+        train, val, cfg, pre.to_dict(), tmp_path / "ckpt", torch.device("cpu")
+    )
+    assert max(h["val_auc"] for h in history) > 0.95  # it found the patch
+    report = arc_suppression_gate(
+        to_artifact(model, dataclasses.asdict(cfg), pre),
+        objects,
+        stamps,
+        _cfg(),
+        64,
+        torch.device("cpu"),
+    )
+    gate = report["gate_1_7_arc_suppressed"]
+    print(
+        f"patch-trained CNN: val AUC {max(h['val_auc'] for h in history):.3f}; lenses "
+        f"{gate['lenses']['mean_p_before']:.2f} -> {gate['lenses']['mean_p_after']:.2f}, "
+        f"non-lenses {gate['non_lenses']['mean_p_before']:.2f} -> "
+        f"{gate['non_lenses']['mean_p_after']:.2f}; excess {gate['value']:.2f} "
+        f"({gate['ci_low']:.2f}-{gate['ci_high']:.2f}): {gate['verdict']}"
+    )
+    assert gate["verdict"] == "fail", gate
+    assert gate["lenses"]["mean_p_after"] > 0.8

@@ -46,9 +46,10 @@ def check_data_verdict(
     if network_clip_sigma is not None and gated_clip != float(network_clip_sigma):
         raise ValueError(
             f"the data gates saw the network input clipped at {gated_clip} sky sigmas, "
-            f"{consumer} would clip at {network_clip_sigma} (train.preprocessing.clip): "
-            "set both through globals' network_clip_sigma and run "
-            "`kedro run --pipelines shortcut_gates` again"
+            f"{consumer} would clip at {network_clip_sigma} (train.preprocessing.clip): set "
+            "network_clip_sigma in conf/base/globals.yml (both read it), or run the gates at "
+            "that clip (`kedro run --pipelines shortcut_gates --params "
+            f"shortcut_gates.network_clip_sigma={network_clip_sigma}`)"
         )
     if verdict["blocking"]:
         logger.warning(
