@@ -103,7 +103,7 @@ def test_a_registered_data_gate_is_measured_reported_and_enforced(monkeypatch, t
     monkeypatch.setattr(data_gates, "GATES", registry.GATES)
 
     def always_high(inputs, cfg):
-        return data_gates._entry(0.9, (0.85, 0.95), "gate_toy", cfg)
+        return data_gates.gate_entry(0.9, (0.85, 0.95), "gate_toy", cfg)
 
     registry.register_gate(
         registry.GateDefinition(

@@ -196,8 +196,9 @@ def test_gate_1_7_fails_a_network_trained_on_a_mask_artefact(tmp_path):
     from stronglens_calibration.models.artifact import to_artifact
     from stronglens_calibration.models.data import StampDataset
     from stronglens_calibration.models.preprocessing import Preprocessing
-    from stronglens_calibration.models.training import TrainConfig, train_model
+    from stronglens_calibration.models.training import train_model
     from stronglens_calibration.synthetic import synthetic_store
+    from tests.models.test_training import CFG
 
     size = 91
     patch = (slice(size // 2 - 3, size // 2 + 3), slice(size // 2 - 20, size // 2 - 14))
@@ -219,19 +220,7 @@ def test_gate_1_7_fails_a_network_trained_on_a_mask_artefact(tmp_path):
         splits={"train": 0.6, "val": 0.4},
         plant=zero_patch,
     )
-    cfg = TrainConfig(
-        architecture="compact_resnet",
-        dropout=0.1,
-        epochs=15,
-        batch_size=32,
-        learning_rate=0.003,
-        weight_decay=1e-4,
-        warmup_epochs=1,
-        patience=10,
-        num_workers=0,
-        seed=3,
-        balance="sampler",
-    )
+    cfg = dataclasses.replace(CFG, epochs=15, batch_size=32, seed=3)  # the training tests'
     pre = Preprocessing(clip=20.0, crop=48)
     train = StampDataset(objects, stamps, ("train",), pre, augment=True, seed=cfg.seed)
     val = StampDataset(objects, stamps, ("val",), pre)

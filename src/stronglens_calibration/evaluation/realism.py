@@ -16,6 +16,15 @@ from stronglens_calibration.stamps.statistics import nanmedian_rows
 from stronglens_calibration.stats import bootstrap, bootstrap_auc
 
 
+def _band_index(stamps: np.ndarray, band: str) -> int:
+    """Index of ``band`` in ``(n, 3, H, H)`` stamps, or a ValueError naming what is wrong."""
+    if stamps.ndim != 4 or stamps.shape[1] != len(BANDS):
+        raise ValueError(f"'stamps' must be (n, 3, H, H), got {stamps.shape}")
+    if band not in BANDS:
+        raise ValueError(f"'band' must be one of {BANDS}, got {band!r}")
+    return BANDS.index(band)
+
+
 def aperture_flux(
     stamps: np.ndarray, radius_px: float, sky_annulus_px: tuple[float, float], band: str = "r"
 ) -> np.ndarray:
@@ -37,10 +46,8 @@ def aperture_flux(
     numpy.ndarray
         float64 ``(n,)`` in nanomaggies; NaN when the aperture holds a non-finite pixel.
     """
-    if stamps.ndim != 4 or stamps.shape[1] != len(BANDS):
-        raise ValueError(f"'stamps' must be (n, 3, H, H), got {stamps.shape}")
     size = stamps.shape[2]
-    x = stamps[:, BANDS.index(band)].reshape(len(stamps), -1)
+    x = stamps[:, _band_index(stamps, band)].reshape(len(stamps), -1)
     aperture = core_mask(size, radius_px).ravel()
     sky = nanmedian_rows(np.ascontiguousarray(x[:, annulus_mask(size, *sky_annulus_px).ravel()]))
     return x[:, aperture].sum(axis=1, dtype=np.float64) - sky.astype(np.float64) * aperture.sum()
@@ -81,10 +88,8 @@ def arc_flux(
     numpy.ndarray
         float64 ``(n,)`` in nanomaggies; NaN when the ring holds a non-finite pixel.
     """
-    if stamps.ndim != 4 or stamps.shape[1] != len(BANDS):
-        raise ValueError(f"'stamps' must be (n, 3, H, H), got {stamps.shape}")
+    b = _band_index(stamps, band)
     mask, model, _ = excess_light_mask(stamps, (inner_px, radius_px), sky_annulus_px, excess)
-    b = BANDS.index(band)
     residual = (np.asarray(stamps[:, b], dtype=np.float64) - model[:, b]) * mask
     ring = annulus_mask(stamps.shape[2], inner_px, radius_px)
     flux = residual[:, ring].sum(axis=1)

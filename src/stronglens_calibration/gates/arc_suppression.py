@@ -30,7 +30,7 @@ import numpy as np
 from scipy.ndimage import binary_dilation, gaussian_filter
 
 from stronglens_calibration.checks import ParamReader
-from stronglens_calibration.stamps.geometry import radius_map
+from stronglens_calibration.stamps.geometry import annulus_mask, core_mask, radius_map
 from stronglens_calibration.stamps.statistics import MAD_TO_SIGMA, nanmedian_rows
 
 
@@ -47,7 +47,8 @@ class ExcessLight:
         Gaussian sigma of the smoothing (about the PSF's: a DR10 r FWHM of 1.3" is
         2.1 px).
     grow_px : float
-        Radius by which the flagged region is grown (the PSF's wings).
+        Radius by which the flagged region is grown (the PSF's wings): pixels closer
+        than this to a flagged one are flagged too.
     iterations : int
         Fits of the ring model, each without the pixels the previous one flagged.
     """
@@ -73,12 +74,6 @@ class ExcessLight:
                 raise ValueError(f"'{name}' must be positive, got {getattr(self, name)}")
         if self.iterations < 1:
             raise ValueError(f"'iterations' must be >= 1, got {self.iterations}")
-
-
-def _disk(radius_px: float) -> np.ndarray:
-    half = int(np.floor(radius_px))
-    yy, xx = np.mgrid[-half : half + 1, -half : half + 1]
-    return np.hypot(yy, xx) <= radius_px
 
 
 def _ring_design(r: np.ndarray, ring: np.ndarray) -> np.ndarray:
@@ -148,11 +143,13 @@ def _interpolated_levels(
     return out
 
 
-def _sky_sigma(flat: np.ndarray, sky: np.ndarray) -> np.ndarray:
-    """1.4826 x MAD of the sky ring per row of ``flat`` ``(m, h * w)``."""
+def _sky_level_and_sigma(flat: np.ndarray, sky: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median and 1.4826 x MAD of the sky ring ``sky`` (bool ``(h * w,)``) per row of
+    ``flat`` ``(m, h * w)``; float32 ``(m,)`` each."""
     pixels = flat[:, sky]
-    median = nanmedian_rows(pixels)
-    return MAD_TO_SIGMA * nanmedian_rows(np.abs(pixels - median[:, None].astype(np.float32)))
+    median = nanmedian_rows(pixels).astype(np.float32)
+    sigma = MAD_TO_SIGMA * nanmedian_rows(np.abs(pixels - median[:, None]))
+    return median, np.maximum(sigma, 1e-12).astype(np.float32)
 
 
 def excess_light_mask(
@@ -187,23 +184,21 @@ def excess_light_mask(
     """
     n, nb, h, w = stamps.shape
     r = radius_map(h)
-    lo, hi = annulus_px
-    annulus = (r >= lo) & (r < hi)
-    sky = ((r >= noise_annulus_px[0]) & (r < noise_annulus_px[1])).ravel()
-    pixels = np.asarray(stamps, dtype=np.float32)
-    flat = pixels.reshape(n * nb, h * w)
-    sigma = np.maximum(_sky_sigma(flat, sky), np.float32(1e-12)).astype(np.float32)
+    hi = annulus_px[1]
+    annulus = annulus_mask(h, *annulus_px)
+    sky = annulus_mask(h, *noise_annulus_px).ravel()
+    flat = np.asarray(stamps, dtype=np.float32).reshape(n * nb, h * w)
     # the sky ring's own model is its median: its residuals are the noise the detection
     # is normalised by
-    sky_level = nanmedian_rows(flat[:, sky]).astype(np.float32)
+    sky_level, sigma = _sky_level_and_sigma(flat, sky)
     # rings from the centre: the core's are never flagged and anchor the interpolation
     # of rings an arc covers almost whole; only the annulus' rings enter the model
     rings = [((r >= k) & (r < min(k + 1, hi))).ravel() for k in np.arange(0.0, np.ceil(hi))]
     rings = [(m, _ring_design(r, m)) for m in rings if m.any()]
     radii = np.array([r.ravel()[m].mean() for m, _ in rings])
     in_annulus = annulus.ravel()
-    sky_2d = sky.reshape(h, w)
-    footprint = _disk(excess.grow_px)
+    grow = int(np.ceil(excess.grow_px))
+    footprint = core_mask(2 * grow + 1, excess.grow_px)
     mask = np.zeros((n, h, w), dtype=bool)
     model = flat.copy()
     for _ in range(excess.iterations):
@@ -223,8 +218,7 @@ def excess_light_mask(
         combined = np.nan_to_num(significance, nan=0.0).sum(axis=1) / np.float32(np.sqrt(nb))
         smoothed = gaussian_filter(combined, sigma=(0, excess.smooth_px, excess.smooth_px))
         # the smoothed sky's own spread (coadd noise is correlated: no white-noise factor)
-        spread = _sky_sigma(smoothed.reshape(n, h * w), sky_2d.ravel())
-        spread = np.maximum(spread, np.float32(1e-12))[:, None, None]
+        spread = _sky_level_and_sigma(smoothed.reshape(n, h * w), sky)[1][:, None, None]
         detected = (smoothed / spread > excess.detect_sigma) & annulus
         grown = binary_dilation(detected, structure=footprint[None]) & annulus
         if np.array_equal(grown, mask):
@@ -268,7 +262,5 @@ def suppress_arcs(
     noise = rng.standard_normal(out.shape).astype(np.float32) * sigma[:, :, None, None]
     replace = np.broadcast_to(mask[:, None], out.shape)
     out[replace] = (model + noise)[replace]
-    r = radius_map(h)
-    annulus = (r >= annulus_px[0]) & (r < annulus_px[1])
-    replaced = mask[:, annulus].mean(axis=1) if annulus.any() else np.zeros(n)
+    replaced = mask[:, annulus_mask(h, *annulus_px)].mean(axis=1)
     return out, replaced.astype(np.float64)

@@ -142,7 +142,7 @@ def gate_sample(objects: pd.DataFrame, cfg: GateConfig) -> pd.DataFrame:
     return picked.drop(columns="_key").reset_index(drop=True)
 
 
-def _entry(value: float, ci: tuple[float, float], gate: str, cfg: GateConfig) -> dict:
+def gate_entry(value: float, ci: tuple[float, float], gate: str, cfg: GateConfig) -> dict:
     """A gate's report entry: value, interval, threshold and the interval verdict
     (``passed`` is ``verdict == "pass"``; ``point_passes`` the point estimate's)."""
     threshold = cfg.thresholds[gate]
@@ -280,7 +280,7 @@ def measure_normalisation(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]
     y, w = inputs.y, inputs.w
     value, ci = normalisation_measure(inputs, cfg)(y, w, cfg.n_bootstrap, cfg.seed)
     ds = max_abs_cohens_d(_normalisation_table(inputs), y, w)[1]
-    return _entry(value, ci, "gate_1_5_normalisation", cfg) | {"cohens_d": ds}
+    return gate_entry(value, ci, "gate_1_5_normalisation", cfg) | {"cohens_d": ds}
 
 
 def core_brightness_measure(inputs: GateInputs, cfg: GateConfig) -> LabelMeasure:
@@ -292,7 +292,7 @@ def core_brightness_measure(inputs: GateInputs, cfg: GateConfig) -> LabelMeasure
 def measure_core_brightness(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
     """Gate 1.8: weighted mean r-band core flux of lenses over non-lenses."""
     value, ci = core_brightness_measure(inputs, cfg)(inputs.y, inputs.w, cfg.n_bootstrap, cfg.seed)
-    return _entry(value, ci, "gate_1_8_core_brightness", cfg)
+    return gate_entry(value, ci, "gate_1_8_core_brightness", cfg)
 
 
 def _core_features(inputs: GateInputs, cfg: GateConfig) -> np.ndarray:
@@ -308,7 +308,7 @@ def measure_core_only(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
     """Gate 1.6: held-out AUC of a logistic regression on the core pixels."""
     features = _core_features(inputs, cfg)
     auc, ci = _held_out_measure(features, cfg)(inputs.y, inputs.w, cfg.n_bootstrap, cfg.seed)
-    return _entry(auc, ci, "gate_1_6_core_only", cfg) | {
+    return gate_entry(auc, ci, "gate_1_6_core_only", cfg) | {
         "n_features": int(features.shape[1]),
         "core_radius_px": cfg.core_radius_px,
     }
@@ -340,7 +340,7 @@ def measure_artefacts(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
     rates = class_rates(features, names, inputs.y, inputs.w)
     flagged = (features > 0).any(axis=1)
     pos, neg = inputs.y == 1, inputs.y == 0
-    return _entry(auc, ci, "gate_artefacts", cfg) | {
+    return gate_entry(auc, ci, "gate_artefacts", cfg) | {
         "n_features": len(names),
         "rates": {k: v for k, v in rates.items() if v["lenses"] > 0 or v["non_lenses"] > 0},
         "objects_with_artefacts": {
@@ -381,7 +381,7 @@ def measure_clipped_core(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
 
     features, names = _clipped_core_features(inputs, cfg)
     auc, ci = _held_out_measure(features, cfg)(inputs.y, inputs.w, cfg.n_bootstrap, cfg.seed)
-    return _entry(auc, ci, "gate_clipped_core", cfg) | {
+    return gate_entry(auc, ci, "gate_clipped_core", cfg) | {
         "n_features": len(names),
         "clip_sigma": cfg.network_clip_sigma,
         "class_medians": class_medians(features, names, inputs.y, inputs.w),
@@ -397,7 +397,7 @@ def radial_profile_measure(inputs: GateInputs, cfg: GateConfig) -> LabelMeasure:
 def measure_radial_profile(inputs: GateInputs, cfg: GateConfig) -> dict[str, Any]:
     """Radial gate: held-out AUC on azimuthal profiles outside the arc annulus."""
     auc, ci = radial_profile_measure(inputs, cfg)(inputs.y, inputs.w, cfg.n_bootstrap, cfg.seed)
-    return _entry(auc, ci, "gate_radial_profile", cfg) | {
+    return gate_entry(auc, ci, "gate_radial_profile", cfg) | {
         "n_features": 3 * len(cfg.radial_rings),
         "radial_rings_px": cfg.radial_rings,
     }
@@ -431,7 +431,7 @@ def measure_photometric_system(inputs: GateInputs, cfg: GateConfig) -> dict[str,
     y = inputs.y
     value, ci = photometric_system_measure(inputs, cfg)(y, inputs.w, cfg.n_bootstrap, cfg.seed)
     north = _north(inputs)
-    return _entry(value, ci, "gate_photometric_system", cfg) | {
+    return gate_entry(value, ci, "gate_photometric_system", cfg) | {
         "north_fraction_lenses": float(north[y == 1].mean()) if (y == 1).any() else float("nan")
     }
 
@@ -467,7 +467,7 @@ def measure_effective_sample(inputs: GateInputs, cfg: GateConfig) -> dict[str, A
         }
         for i in top
     ]
-    return _entry(value, ci, "gate_effective_sample", cfg) | {
+    return gate_entry(value, ci, "gate_effective_sample", cfg) | {
         "effective_n_lenses": kish_effective_size(w[y == 1]),
         "effective_n_non_lenses": kish_effective_size(w[neg]),
         "n_non_lenses": int(neg.size),

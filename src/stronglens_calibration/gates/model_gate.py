@@ -21,7 +21,7 @@ import pandas as pd
 
 from stronglens_calibration import BANDS
 from stronglens_calibration.gates.arc_suppression import suppress_arcs
-from stronglens_calibration.gates.data_gates import GateConfig
+from stronglens_calibration.gates.data_gates import GateConfig, gate_entry
 from stronglens_calibration.gates.registry import GATE_1_7
 from stronglens_calibration.stamps.reading import read_stamps
 from stronglens_calibration.stats import bootstrap
@@ -97,8 +97,6 @@ def suppression_excess(
     everyone = np.arange(y.size)
     value = excess(everyone)
     ci = bootstrap(excess, y, cfg.n_bootstrap, cfg.seed)
-    threshold = cfg.thresholds[GATE_1_7.name]
-    verdict = GATE_1_7.verdict(ci[0], ci[1], threshold)
     wn = np.asarray(non_lens_weights)[keep_n]
 
     def summary(part: dict[str, Any], keep: np.ndarray, weights: np.ndarray) -> dict[str, Any]:
@@ -109,14 +107,7 @@ def suppression_excess(
             "replaced_fraction": float(np.median(part["replaced"][keep])),
         }
 
-    return {
-        "value": value,
-        "ci_low": ci[0],
-        "ci_high": ci[1],
-        "threshold": threshold,
-        "verdict": verdict,
-        "point_passes": GATE_1_7.passes(value, threshold),
-        "passed": verdict == "pass",
+    return gate_entry(value, ci, GATE_1_7.name, cfg) | {
         "lenses": summary(lens, keep_l, np.ones(keep_l.sum())),
         "non_lenses": summary(non, keep_n, wn),
         "mean_abs_change_non_lenses": float(
