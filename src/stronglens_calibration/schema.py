@@ -154,6 +154,13 @@ QUALITY_COLUMNS: tuple[Column, ...] = (
 #: Columns ``split`` adds.
 SPLIT_COLUMNS: tuple[Column, ...] = (
     Column("healpix", "int64", "", "split", "HEALPix pixel, NESTED, nside from split.nside"),
+    Column(
+        "region_holdout",
+        "bool",
+        "",
+        "split",
+        "in a coarse region (split.region_holdout.nside) held out whole for test",
+    ),
     Column("split", "str", "", "split", "train, val, test, or '' (dropped by the overlap rule)"),
     Column(
         "sample_weight", "float32", "", "split", "matching weight (1 for lenses, 0 when unusable)"

@@ -19,12 +19,14 @@ def bootstrap_samples(
 ) -> np.ndarray:
     """``statistic(index)`` over ``n_boot`` class-stratified resamples.
 
+    ``labels`` are the strata: the classes (0, 1), or any integer codes (e.g. class and
+    sky region together), each resampled with replacement to its own size.
     ``statistic`` takes an index array into the sample and returns a float or a
     ``(k,)`` array; the result is ``(n_boot,)`` or ``(n_boot, k)`` (NaN kept).
     """
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels).astype(int)
-    groups = [np.flatnonzero(labels == k) for k in (0, 1)]
+    groups = [np.flatnonzero(labels == k) for k in np.unique(labels)]
     values = []
     for _ in range(n_boot):
         idx = np.concatenate([rng.choice(g, g.size, replace=True) for g in groups])

@@ -115,7 +115,8 @@ def synthetic_store(
     -------
     objects : pandas.DataFrame
         ``object_id``, ``shard``, ``offset``, ``ra``, ``dec`` (deg), ``label``, ``tier``,
-        ``split``, ``cutout_ok``, ``cutout_error``, ``sample_weight`` and the statistics.
+        ``split``, ``region_holdout`` (False: no region held out), ``cutout_ok``,
+        ``cutout_error``, ``sample_weight`` and the statistics.
     loaders : dict
         Shard name to loader (memory-mapped).
     """
@@ -169,6 +170,7 @@ def synthetic_store(
             "label": label.astype(np.int8),
             "tier": np.where(label == 1, "A", ""),
             "split": split,
+            "region_holdout": False,
             "cutout_ok": True,
             "cutout_error": "",
             "sample_weight": np.float32(1.0),

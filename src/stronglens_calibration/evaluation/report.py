@@ -121,6 +121,12 @@ def evaluation_report(
     for op, v in completeness.items():
         if resolved.get(op, True):
             flat[f"selection_completeness.{op}"] = v["value"]
+    transfer = test_metrics.get("region_transfer") or {}
+    if transfer.get("available"):
+        flat["region_transfer.auc_held_out_regions"] = transfer["held_out_regions"]["auc"]
+        flat["region_transfer.auc_fine_pixels"] = transfer["fine_pixels"]["auc"]
+        flat["region_transfer.auc_difference"] = transfer["auc_difference"]
+        flat["region_transfer.permutation_p"] = transfer["permutation_p"]
     if baseline:
         flat["baseline_auc"] = baseline["baseline_auc"]
         flat["cnn_minus_baseline_auc"] = baseline["auc_difference"]

@@ -14,6 +14,7 @@ logger = logging.getLogger(__name__)
 #: Columns of the score tables carried over from ``objects_split``.
 SCORE_ID_COLUMNS: tuple[str, ...] = (
     "object_id", "ra", "dec", "split", "label", "tier", "confuser_category", "psfsize_r",
+    "region_holdout",
 )  # fmt: skip
 
 

@@ -478,6 +478,7 @@ def _evaluation_section(page: _Page) -> None:
             f'<p data-key="evaluation_report:baseline.verdict">'
             f"{html.escape(str(e['baseline']['verdict']))}</p>"
         )
+    _transfer_table(page, e.get("region_transfer"))
     verdict = e.get("realism_verdict")
     if verdict:
         page.add(
@@ -487,6 +488,39 @@ def _evaluation_section(page: _Page) -> None:
     notes = e.get("notes") or []
     if notes:
         page.add("<ul>" + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes) + "</ul>")
+
+
+def _transfer_table(page: _Page, transfer: Mapping[str, Any] | None) -> None:
+    """The held-out coarse regions against the fine test pixels."""
+    if not transfer:
+        return
+    page.add("<h3>Transfer to unseen sky regions (test split)</h3>")
+    if transfer.get("available"):
+        ops = list(transfer["held_out_regions"]["operating_points"])
+        rows = []
+        for part, label in (
+            ("held_out_regions", "regions held out whole (no training object nearby)"),
+            ("fine_pixels", "fine test pixels (training pixels around them)"),
+        ):
+            base = f"region_transfer.{part}"
+            rows.append(
+                _label(label)
+                + page.value("evaluation_report", f"{base}.n_positive", 0)
+                + page.value("evaluation_report", f"{base}.n_negative", 0)
+                + page.estimate("evaluation_report", f"{base}.auc")
+                + "".join(
+                    page.value("evaluation_report", f"{base}.operating_points.{op}.tpr.value")
+                    + page.value("evaluation_report", f"{base}.operating_points.{op}.fpr.value")
+                    for op in ops
+                )
+            )
+        header = ["", "lenses", "non-lenses", "AUC", "95 %"]
+        header += [f"{what} at {op}" for op in ops for what in ("TPR", "FPR")]
+        page.add(_table(header, rows))
+    page.add(
+        f'<p data-key="evaluation_report:region_transfer.verdict">'
+        f"{html.escape(str(transfer['verdict']))}</p>"
+    )
 
 
 def _scan_section(page: _Page) -> None:
@@ -689,6 +723,14 @@ def summary_lines(inputs: ReportInputs) -> list[str]:
             lines.append(f"realism: {str(e['realism_verdict']).split(':')[0]}")
         if e.get("baseline"):
             lines.append(f"baseline: {str(e['baseline']['verdict']).split(':')[0]}")
+        t = e.get("region_transfer") or {}
+        if t.get("available"):
+            span = interval(t["auc_difference_ci_low"], t["auc_difference_ci_high"])
+            lines.append(
+                f"unseen sky regions: AUC {number(t['held_out_regions']['auc'])} against "
+                f"{number(t['fine_pixels']['auc'])} in the fine test pixels, difference "
+                f"{t['auc_difference']:+.3f} ({span})"
+            )
     if "scan_report" in r:
         s = r["scan_report"]
         x = s.get("expected_lenses_among_candidates", {})

@@ -7,8 +7,11 @@ import numpy as np
 import pandas as pd
 
 
-def split_sky_map(table: pd.DataFrame, nside: int) -> matplotlib.figure.Figure:
-    """Mollweide map (healpy projection) of the pixels coloured by split, positives marked.
+def split_sky_map(
+    table: pd.DataFrame, nside: int, regions: np.ndarray | None = None, region_nside: int = 8
+) -> matplotlib.figure.Figure:
+    """Mollweide map (healpy projection) of the pixels coloured by split, positives marked,
+    the coarse regions held out whole for the test outlined.
 
     RA increases to the left (the astronomical convention); drawn without pyplot.
 
@@ -18,6 +21,10 @@ def split_sky_map(table: pd.DataFrame, nside: int) -> matplotlib.figure.Figure:
         ``objects_split``: ``healpix`` (NESTED), ``split``, ``label``, ``ra``, ``dec`` (deg).
     nside : int
         HEALPix resolution of ``healpix``.
+    regions : numpy.ndarray, optional
+        Held-out coarse pixels (NESTED, at ``region_nside``).
+    region_nside : int
+        Their resolution.
     """
     import healpy
 
@@ -53,6 +60,10 @@ def split_sky_map(table: pd.DataFrame, nside: int) -> matplotlib.figure.Figure:
     pos = table[table["label"] == 1]
     x, y = proj.ang2xy(pos["ra"].to_numpy(), pos["dec"].to_numpy(), lonlat=True)
     ax.scatter(x, y, s=1.5, c="black", label=f"positives ({len(pos)})")
+    if regions is not None and len(regions):
+        _outline_pixels(ax, proj, np.asarray(regions, np.int64), region_nside)
+        label = f"held out whole for test: {len(regions)} nside-{region_nside} regions"
+        ax.plot([], [], color="#aa3377", lw=1.2, label=label)
     ax.legend(loc="lower right", fontsize=8, frameon=False, markerscale=1.5)
     ax.set_axis_off()
     ax.set_title(
@@ -61,6 +72,19 @@ def split_sky_map(table: pd.DataFrame, nside: int) -> matplotlib.figure.Figure:
         fontsize=10,
     )
     return fig
+
+
+def _outline_pixels(ax: object, proj: object, pixels: np.ndarray, nside: int) -> None:
+    """Outline NESTED pixels on the projection, breaking lines that wrap around the map."""
+    import healpy
+
+    for pixel in pixels:
+        vec = healpy.boundaries(nside, int(pixel), step=8, nest=True)
+        lon, lat = healpy.vec2ang(vec.T, lonlat=True)
+        x, y = proj.ang2xy(np.append(lon, lon[0]), np.append(lat, lat[0]), lonlat=True)
+        breaks = np.flatnonzero(np.abs(np.diff(x)) > 0.5) + 1
+        for xs, ys in zip(np.split(x, breaks), np.split(y, breaks), strict=True):
+            ax.plot(xs, ys, color="#aa3377", lw=1.2, zorder=3)
 
 
 def _graticule(ax: object, proj: object, step_deg: float = 30.0) -> None:

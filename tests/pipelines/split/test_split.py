@@ -18,7 +18,7 @@ from stronglens_calibration.pipelines.split.nodes import (
     plot_sky_map,
     verify_split,
 )
-from stronglens_calibration.sky.healpix import assign_splits, healpix_nested
+from stronglens_calibration.sky.healpix import assign_splits, healpix_nested, parent_pixels
 from stronglens_calibration.stats import cohens_d
 from tests.conftest import run_slice
 
@@ -35,6 +35,7 @@ def _params(**changes) -> dict:
         "min_class_size_enforced": 1000,
         "overlap": {"stamp_size": 101, "pixel_scale": 0.262, "rule": "drop_from_smaller_split"},
         "tiers": {"confident": "A", "probable": "B"},
+        "region_holdout": {"nside": 8, "fraction": 0.075},
         "matching": {
             "method": "reweight",
             "variables": ["core_flux_r", "psfsize_r", "psfdepth_r"],
@@ -99,7 +100,9 @@ def test_fractions_converge_to_the_targets_on_many_pixels():
 
 def test_a_planted_overlap_pair_is_resolved_from_the_smaller_split():
     objects = _objects(3000)
-    table, _ = assign_split(objects, _params())
+    # the twin's split is predicted from its fine pixel alone: no region held out
+    params = _params(region_holdout={"nside": 8, "fraction": 0.0})
+    table, _ = assign_split(objects, params)
     # plant a twin 5 arcsec from an object, on the other side of a pixel boundary
     rng = np.random.default_rng(3)
     for _ in range(10_000):
@@ -113,7 +116,7 @@ def test_a_planted_overlap_pair_is_resolved_from_the_smaller_split():
     else:
         pytest.fail("no boundary pair found")
     twin = objects.iloc[[0]].assign(object_id="twin", ra=ra % 360, dec=dec)
-    table, overlaps = assign_split(pd.concat([objects, twin], ignore_index=True), _params())
+    table, overlaps = assign_split(pd.concat([objects, twin], ignore_index=True), params)
     assert len(overlaps) == 1
     sizes = table["split"].value_counts()
     pair = overlaps[0]
@@ -182,6 +185,42 @@ def test_split_of_the_real_lenscat_sky_is_disjoint():
         assert actual[name] == pytest.approx(target, abs=0.05)
 
 
+def test_held_out_regions_are_whole_coarse_pixels_and_all_test():
+    """The coarse regions hold about their target share, every object in them is test,
+    no train or val object lies in one, the whole sample still meets the targets, and
+    the choice ignores the labels."""
+    objects = _objects(20_000, seed=4)
+    table, report = split_objects(objects, _params())
+    regions = report["region_holdout"]
+    assert regions["shared_with_train_or_val"] == []
+    assert regions["fraction"] == pytest.approx(0.075, abs=0.005)
+    held = table["region_holdout"].to_numpy(bool)
+    assert set(table.loc[held, "split"]) <= {"test", ""}
+    coarse = healpix_nested(table["ra"], table["dec"], 8)
+    assert not np.isin(coarse[~held], coarse[held]).any()
+    assert sorted(np.unique(coarse[held]).tolist()) == regions["regions"]
+    for name, target in FRACTIONS.items():
+        assert report["fractions"]["all"]["actual"][name] == pytest.approx(target, abs=0.02)
+    counts = regions["test_counts"]
+    assert counts["held_out_regions"]["positives"] > 100
+    assert counts["fine_pixels"]["positives"] > 100
+    relabelled = objects.assign(label=np.int8(1) - objects["label"])
+    again, _ = split_objects(relabelled, _params())
+    np.testing.assert_array_equal(again["region_holdout"], table["region_holdout"])
+
+
+def test_parent_pixels_are_the_coarse_pixels_of_the_positions():
+    rng = np.random.default_rng(2)
+    ra, dec = rng.uniform(0, 360, 5000), np.rad2deg(np.arcsin(rng.uniform(-1, 1, 5000)))
+    for fine, coarse in ((128, 8), (64, 64), (1024, 1)):
+        np.testing.assert_array_equal(
+            parent_pixels(healpix_nested(ra, dec, fine), fine, coarse),
+            healpix_nested(ra, dec, coarse),
+        )
+    with pytest.raises(ValueError, match="coarse_nside"):
+        parent_pixels(np.zeros(1, np.int64), 8, 16)
+
+
 def test_verification_stops_with_target_and_actual():
     objects = _objects(1500)
     objects["ra"], objects["dec"] = 10.0, 10.0 + np.arange(1500) * 1e-6  # one pixel
@@ -197,6 +236,8 @@ def test_verification_stops_with_target_and_actual():
         ({"fractions": {"train": 0.7, "val": 0.2, "test": 0.2}}, "split.fractions"),
         ({"fractions": {"train": 1.2, "val": -0.1, "test": -0.1}}, "split.fractions.train"),
         ({"nside": 100}, "split.nside"),
+        ({"region_holdout": {"nside": 8, "fraction": 0.15}}, "split.region_holdout.fraction"),
+        ({"region_holdout": {"nside": 256, "fraction": 0.05}}, "split.region_holdout.nside"),
         ({"matching": {"method": "magic", "variables": [], "n_bins": 2}}, "split.matching.method"),
     ],
 )
@@ -232,3 +273,4 @@ def test_split_pipeline_on_the_small_survey(tmp_path, small_parameters):
     assert table["sample_weight"].dtype == np.float32
     assert (table.loc[~table["cutout_ok"], "sample_weight"] == 0).all()
     assert (tmp_path / "08_reporting/split_sky_map.png").exists()
+    assert table.loc[table["region_holdout"], "split"].isin(["test", ""]).all()

@@ -128,10 +128,16 @@ def fit_calibration(
 def evaluate_test(
     test_scores: pd.DataFrame, calibration: dict[str, Any], params: dict[str, Any]
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Every test-split metric and the ranked candidate table."""
-    return measure_test_metrics(
-        test_scores, calibration, EvaluateConfig.from_params(params).metrics
+    """Every test-split metric (with the held-out regions against the fine test pixels,
+    :func:`~.evaluation.transfer.region_transfer`) and the ranked candidate table."""
+    from stronglens_calibration.evaluation.transfer import region_transfer
+
+    cfg = EvaluateConfig.from_params(params).metrics
+    metrics, candidates = measure_test_metrics(test_scores, calibration, cfg)
+    metrics["region_transfer"] = region_transfer(
+        test_scores, calibration["operating_points"], cfg.tiers, cfg.n_bootstrap, cfg.seed
     )
+    return metrics, candidates
 
 
 def plan_injections(objects_split: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:

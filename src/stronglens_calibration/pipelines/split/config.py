@@ -40,6 +40,10 @@ class SplitConfig:
         Quantile bins per variable.
     tiers : tuple of str
         The positives' tiers, reported separately.
+    region_holdout_nside : int
+        Resolution (NESTED) of the coarse pixels held out whole for the test split.
+    region_holdout_fraction : float
+        Share of the objects in those pixels (part of the test fraction; 0: none).
     """
 
     nside: int
@@ -53,6 +57,8 @@ class SplitConfig:
     matching_variables: tuple[str, ...]
     matching_bins: int
     tiers: tuple[str, ...]
+    region_holdout_nside: int
+    region_holdout_fraction: float
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> SplitConfig:
@@ -70,6 +76,19 @@ class SplitConfig:
         nside = p.integer("nside", low=1)
         if nside & (nside - 1):
             raise ValueError(f"parameter 'split.nside' must be a power of two, got {nside}")
+        r = p.section("region_holdout")
+        coarse = r.integer("nside", low=1)
+        if coarse & (coarse - 1) or coarse > nside:
+            raise ValueError(
+                f"parameter 'split.region_holdout.nside' must be a power of two no finer than "
+                f"split.nside ({nside}), got {coarse}"
+            )
+        held = r.fraction("fraction")
+        if held >= fractions["test"]:
+            raise ValueError(
+                f"parameter 'split.region_holdout.fraction' ({held}) must be below the test "
+                f"fraction ({fractions['test']}): the held-out regions are part of the test split"
+            )
         return cls(
             nside=nside,
             seed=p.integer("seed"),
@@ -85,4 +104,15 @@ class SplitConfig:
             matching_variables=m.strings("variables"),
             matching_bins=m.integer("n_bins", low=1),
             tiers=tuple(dict.fromkeys(p.tiers("tiers").values())),
+            region_holdout_nside=coarse,
+            region_holdout_fraction=held,
         )
+
+    def fine_fractions(self, held_out: float) -> dict[str, float]:
+        """Target fractions of the fine pixels outside the held-out regions, so that the
+        whole sample meets :attr:`fractions` when ``held_out`` of it is test already."""
+        rest = 1.0 - held_out
+        out = {name: f / rest for name, f in self.fractions.items()}
+        out["test"] = max(self.fractions["test"] - held_out, 0.0) / rest
+        total = sum(out.values())
+        return {name: f / total for name, f in out.items()}

@@ -13,6 +13,7 @@ import pandas as pd
 from stronglens_calibration.catalogues.reweighting import histogram_weights, subsample_mask
 from stronglens_calibration.engines import get_engine
 from stronglens_calibration.pipelines.split.config import SPLITS, SplitConfig
+from stronglens_calibration.sky.healpix import parent_pixels, region_holdout
 from stronglens_calibration.sky.matching import pairs_within
 from stronglens_calibration.stamps.generations import shards_for_table
 from stronglens_calibration.stats import cohens_d
@@ -68,8 +69,9 @@ def assign_split(
     Returns
     -------
     objects : pandas.DataFrame
-        ``objects_qc`` plus ``healpix`` (int64, NESTED) and ``split`` (``train``,
-        ``val``, ``test``, or ``""`` for an object dropped by the overlap rule).
+        ``objects_qc`` plus ``healpix`` (int64, NESTED), ``region_holdout`` (bool: in a
+        coarse pixel held out whole, all test) and ``split`` (``train``, ``val``,
+        ``test``, or ``""`` for an object dropped by the overlap rule).
     overlaps : list of dict
         The pairs resolved.
     """
@@ -78,13 +80,27 @@ def assign_split(
         shards_for_table(objects, stamps, "objects_qc")
     _check_coordinates(objects)
     table = objects.reset_index(drop=True).copy()
-    assigned = get_engine(cfg.engine).assign_splits(table, cfg.nside, cfg.seed, cfg.fractions)
+    held, regions = region_holdout(
+        table["ra"].to_numpy(float),
+        table["dec"].to_numpy(float),
+        cfg.region_holdout_nside,
+        cfg.seed,
+        cfg.region_holdout_fraction,
+        max_fraction=cfg.fractions["test"],
+    )
+    fine = cfg.fine_fractions(float(held.mean()) if held.size else 0.0)
+    assigned = get_engine(cfg.engine).assign_splits(table, cfg.nside, cfg.seed, fine)
     table["healpix"] = assigned["healpix"].to_numpy()
-    table["split"] = assigned["split"].to_numpy()
+    table["region_holdout"] = held
+    table["split"] = np.where(held, "test", assigned["split"].to_numpy(object)).astype(object)
     overlaps = _resolve_overlaps(table, cfg.overlap_radius_arcsec)
     logger.info(
-        "split: %s; %d overlap pairs resolved",
+        "split: %s; %d objects in %d held-out nside-%d regions (all test); "
+        "%d overlap pairs resolved",
         table["split"].value_counts().to_dict(),
+        int(held.sum()),
+        regions.size,
+        cfg.region_holdout_nside,
         len(overlaps),
     )
     return table, overlaps
@@ -160,6 +176,35 @@ def _fraction_table(
     return out
 
 
+def _region_holdout_summary(usable: pd.DataFrame, cfg: SplitConfig) -> dict[str, Any]:
+    """The held-out coarse regions: which, how many objects of each class and tier, and
+    any that also hold train or val objects (there must be none)."""
+    coarse = parent_pixels(usable["healpix"], cfg.nside, cfg.region_holdout_nside)
+    held = usable["region_holdout"].to_numpy(bool)
+    regions = np.unique(coarse[held])
+    in_regions = np.isin(coarse, regions)
+    elsewhere = in_regions & usable["split"].isin(["train", "val"]).to_numpy()
+    test = (usable["split"] == "test").to_numpy()
+    label = usable["label"].to_numpy(int)
+    tier = usable["tier"].fillna("").astype(str).to_numpy()
+    return {
+        "nside": cfg.region_holdout_nside,
+        "target_fraction": cfg.region_holdout_fraction,
+        "fraction": float(held.mean()) if held.size else float("nan"),
+        "n_regions": int(regions.size),
+        "regions": regions.tolist(),
+        "test_counts": {
+            where: {
+                "positives": int((mask & (label == 1)).sum()),
+                "negatives": int((mask & (label == 0)).sum()),
+                **{f"tier_{t}": int((mask & (tier == t)).sum()) for t in cfg.tiers},
+            }
+            for where, mask in (("held_out_regions", test & held), ("fine_pixels", test & ~held))
+        },
+        "shared_with_train_or_val": sorted(int(c) for c in np.unique(coarse[elsewhere])),
+    }
+
+
 def build_split_report(
     table: pd.DataFrame, overlaps: list, matching: dict, params: dict[str, Any]
 ) -> dict[str, Any]:
@@ -189,6 +234,12 @@ def build_split_report(
     }
     if any(shared.values()):
         failures.append(f"HEALPix pixels shared between splits: {shared}")
+    regions = _region_holdout_summary(usable, cfg)
+    if regions["shared_with_train_or_val"]:
+        failures.append(
+            f"held-out nside-{cfg.region_holdout_nside} regions that also hold train or val "
+            f"objects: {regions['shared_with_train_or_val']}"
+        )
     balance = {
         s: float(usable.loc[usable["split"] == s, "label"].mean())
         if (usable["split"] == s).any()
@@ -203,6 +254,7 @@ def build_split_report(
         "positive_fraction_per_split": balance,
         "pixels_per_split": {s: len(v) for s, v in pixels.items()},
         "shared_pixels": shared,
+        "region_holdout": regions,
         "overlap_pairs_removed": len(overlaps),
         "overlaps": overlaps[:100],
         "matching": matching,
@@ -229,4 +281,9 @@ def plot_sky_map(table: pd.DataFrame, params: dict[str, Any]) -> matplotlib.figu
     """The split on the sky (:func:`~stronglens_calibration.sky.plots.split_sky_map`)."""
     from stronglens_calibration.sky.plots import split_sky_map
 
-    return split_sky_map(table, SplitConfig.from_params(params).nside)
+    cfg = SplitConfig.from_params(params)
+    held = table["region_holdout"].to_numpy(bool) & (table["split"] == "test").to_numpy()
+    regions = np.unique(
+        parent_pixels(table.loc[held, "healpix"], cfg.nside, cfg.region_holdout_nside)
+    )
+    return split_sky_map(table, cfg.nside, regions, cfg.region_holdout_nside)
