@@ -12,11 +12,11 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
+from stronglens_calibration.parameter_schema import ParameterError
+
+__all__ = ["ParameterCheckHook", "ParameterError", "check_parameters"]
+
 logger = logging.getLogger(__name__)
-
-
-class ParameterError(ValueError):
-    """A parameter given to the run is unknown or has a bad value."""
 
 
 def dotted_keys(tree: Mapping[str, Any], prefix: str = "") -> set[str]:

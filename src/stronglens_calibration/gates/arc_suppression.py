@@ -24,19 +24,17 @@ which is why the gate compares suppressed lenses with equally suppressed non-len
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.ndimage import binary_dilation, gaussian_filter
 
-from stronglens_calibration.checks import ParamReader
+from stronglens_calibration.parameter_schema import PositiveFloat, PositiveInt, Section
 from stronglens_calibration.stamps.geometry import annulus_mask, core_mask, radius_map
 from stronglens_calibration.stamps.statistics import MAD_TO_SIGMA, nanmedian_rows
 
 
-@dataclass(frozen=True)
-class ExcessLight:
-    """How excess light is found (pixels; ``shortcut_gates.arc_suppression``).
+class ExcessLight(Section):
+    """How excess light is found (pixels; ``globals.arc_light``, read by
+    ``shortcut_gates.arc_suppression`` and ``evaluate.realism.arc_light``).
 
     Attributes
     ----------
@@ -53,27 +51,10 @@ class ExcessLight:
         Fits of the ring model, each without the pixels the previous one flagged.
     """
 
-    detect_sigma: float = 3.0
-    smooth_px: float = 2.1
-    grow_px: float = 2.5
-    iterations: int = 3
-
-    @classmethod
-    def from_reader(cls, section: ParamReader) -> ExcessLight:
-        """Read from a parameter section (``globals.arc_light`` by interpolation)."""
-        return cls(
-            detect_sigma=section.positive("detect_sigma"),
-            smooth_px=section.positive("smooth_px"),
-            grow_px=section.positive("grow_px"),
-            iterations=section.integer("iterations", low=1),
-        )
-
-    def __post_init__(self) -> None:
-        for name in ("detect_sigma", "smooth_px", "grow_px"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"'{name}' must be positive, got {getattr(self, name)}")
-        if self.iterations < 1:
-            raise ValueError(f"'iterations' must be >= 1, got {self.iterations}")
+    detect_sigma: PositiveFloat = 3.0
+    smooth_px: PositiveFloat = 2.1
+    grow_px: PositiveFloat = 2.5
+    iterations: PositiveInt = 3
 
 
 def _ring_design(r: np.ndarray, ring: np.ndarray) -> np.ndarray:

@@ -112,7 +112,7 @@ class GateConfig:
             null_permutations=n.integer("permutations", low=0),
             null_bootstrap=n.integer("bootstrap", low=10),
             network_clip_sigma=p.positive("network_clip_sigma"),
-            arc_excess=ExcessLight.from_reader(p.section("arc_suppression")),
+            arc_excess=ExcessLight.parse(p.raw("arc_suppression"), p.path + ".arc_suppression"),
             thresholds={g.name: _threshold(t, g) for g in GATES.values()},
         )
         if cfg.arc_annulus_px[1] >= cfg.radial_max_px:

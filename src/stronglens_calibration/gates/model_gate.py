@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -114,7 +113,7 @@ def suppression_excess(
             np.average(np.abs(non["after"][keep_n] - non["before"][keep_n]), weights=wn)
         ),
         "arc_annulus_px": list(cfg.arc_annulus_px),
-        "suppression": asdict(cfg.arc_excess),
+        "suppression": cfg.arc_excess.model_dump(),
     }
 
 

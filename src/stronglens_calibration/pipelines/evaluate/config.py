@@ -1,12 +1,12 @@
-"""The ``evaluate`` pipeline's parameters, validated once into a frozen config."""
+"""The ``evaluate`` pipeline's parameters: one typed schema of ``params:evaluate``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from stronglens_calibration.checks import ParamReader
+from pydantic import BeforeValidator, ConfigDict, Field, Strict, field_validator
+
 from stronglens_calibration.evaluation.baseline import BaselineConfig
 from stronglens_calibration.evaluation.calibration import prior_logit
 from stronglens_calibration.evaluation.injection import InjectionConfig
@@ -14,99 +14,176 @@ from stronglens_calibration.evaluation.metrics import MetricsConfig
 from stronglens_calibration.evaluation.selection import RealismConfig
 from stronglens_calibration.gates.arc_suppression import ExcessLight
 from stronglens_calibration.models.training import check_device
+from stronglens_calibration.parameter_schema import (
+    Bool,
+    Float,
+    Fraction,
+    Int,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    Section,
+    Str,
+    Tiers,
+    interval_of,
+    tier_names,
+)
+
+#: A ``[min, max]`` pair of numbers.
+Pair = tuple[Float, Float]
 
 
-@dataclass(frozen=True)
-class GalleryConfig:
+def _injection(value: Any) -> InjectionConfig:
+    """``evaluate.injection`` read by the injection model's own parser."""
+    if isinstance(value, InjectionConfig):
+        return value
+    try:
+        return InjectionConfig.from_params(value, "evaluate.injection")
+    except (TypeError, KeyError) as exc:  # pydantic reports ValueErrors only
+        raise ValueError(exc.args[0] if exc.args else str(exc)) from exc
+
+
+class Realism(Section):
+    """Do the injections look like the real lenses: their range of lensed r magnitude,
+    the central aperture (pixels), the arc-light finder, the probe's folds and what is
+    accepted."""
+
+    lensed_mag_r: Pair
+    aperture_radius_px: PositiveFloat
+    arc_light: ExcessLight
+    probe_folds: Annotated[int, Strict(), Field(ge=2)]
+    brightness_ratio_ok: Pair
+    probe_auc_ok: Annotated[float, Strict(), Field(ge=0.5, le=1.0)]
+
+    @field_validator("lensed_mag_r", "brightness_ratio_ok")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float], info: Any) -> tuple[float, float]:
+        return interval_of(value, f"evaluate.realism.{info.field_name}")
+
+
+class Baseline(Section):
+    """The ring-statistics baseline: ring edges (pixels), boosting settings and the FPR
+    its TPR is compared at."""
+
+    rings_px: tuple[NonNegativeFloat, ...]
+    max_iter: PositiveInt
+    learning_rate: PositiveFloat
+    max_leaf_nodes: Annotated[int, Strict(), Field(ge=2)]
+    fpr_target: Fraction
+
+    @field_validator("rings_px")
+    @classmethod
+    def _increasing(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if len(value) < 2 or any(hi <= lo for lo, hi in zip(value[:-1], value[1:], strict=True)):
+            raise ValueError(
+                "parameter 'evaluate.baseline.rings_px' must be two or more increasing ring "
+                f"edges in pixels, got {list(value)}"
+            )
+        return value
+
+
+class Gallery(Section):
     """Stamps shown per row and their display (crop side in pixels, Lupton Q, stretch)."""
 
-    n_per_row: int
-    crop: int
-    lupton_q: float
-    lupton_stretch: float
+    n_per_row: PositiveInt
+    crop: Annotated[int, Strict(), Field(ge=8)]
+    lupton_q: PositiveFloat
+    lupton_stretch: PositiveFloat
 
 
-@dataclass(frozen=True)
-class EvaluateConfig:
-    """Validated ``params:evaluate``."""
+class EvaluateConfig(Section):
+    """``params:evaluate``; :attr:`metrics`, :attr:`realism_config` and
+    :attr:`baseline_config` are what the evaluation library takes."""
 
-    seed: int
-    device: str
-    batch_size: int
-    metrics: MetricsConfig
-    hosts_exclude_confusers: bool
-    injection: InjectionConfig
-    realism: RealismConfig
-    gallery: GalleryConfig
-    baseline: BaselineConfig
-    baseline_fpr: float
-    allow_failed_model_gate: bool = False
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
+    seed: Int
+    device: Str
+    allow_failed_model_gate: Bool
+    batch_size: PositiveInt
+    tiers: Tiers
+    survey_prevalence: Fraction
+    probability_thresholds: tuple[Float, ...]
+    fpr_targets: tuple[Fraction, ...]
+    n_bootstrap: Annotated[int, Strict(), Field(ge=10)]
+    ece_bins: PositiveInt
+    core_radius_px: PositiveFloat
+    annulus_px: tuple[NonNegativeFloat, NonNegativeFloat]
+    injection_hosts_exclude_confusers: Bool
+    injection: Annotated[InjectionConfig, BeforeValidator(_injection)]
+    realism: Realism
+    baseline: Baseline
+    gallery: Gallery
+
+    @field_validator("device")
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> EvaluateConfig:
-        p = ParamReader(params, "evaluate")
-        survey = p.number("survey_prevalence", low=0, high=1)
-        prior_logit(survey, "parameter 'evaluate.survey_prevalence'")
-        thresholds = []
-        for value in p.raw("probability_thresholds"):
-            t = float(value)
+    def _available(cls, value: str) -> str:
+        return check_device(value, "evaluate.device")
+
+    @field_validator("survey_prevalence")
+    @classmethod
+    def _prevalence(cls, value: float) -> float:
+        prior_logit(value, "parameter 'evaluate.survey_prevalence'")
+        return value
+
+    @field_validator("probability_thresholds")
+    @classmethod
+    def _probabilities(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        for t in value:
             if not 0 < t < 1:
                 raise ValueError(
                     f"parameter 'evaluate.probability_thresholds' must lie in (0, 1), got {t}"
                 )
-            thresholds.append(t)
-        seed = p.integer("seed")
-        n_boot = p.integer("n_bootstrap", low=10)
-        annulus = p.interval("annulus_px", low=0)
-        r = p.section("realism")
-        g = p.section("gallery")
-        b = p.section("baseline")
-        rings = [float(x) for x in b.raw("rings_px")]
-        if len(rings) < 2 or any(hi <= lo for lo, hi in zip(rings[:-1], rings[1:], strict=True)):
-            raise ValueError(
-                "parameter 'evaluate.baseline.rings_px' must be two or more increasing ring "
-                f"edges in pixels, got {rings}"
-            )
-        return cls(
-            allow_failed_model_gate=p.boolean("allow_failed_model_gate"),
-            seed=seed,
-            device=check_device(str(p.raw("device")), "evaluate.device"),
-            batch_size=p.integer("batch_size", low=1),
-            metrics=MetricsConfig(
-                survey_prevalence=survey,
-                probability_thresholds=tuple(thresholds),
-                fpr_targets=tuple(float(f) for f in p.raw("fpr_targets")),
-                n_bootstrap=n_boot,
-                ece_bins=p.integer("ece_bins", low=1),
-                seed=seed,
-                tiers=tuple(dict.fromkeys(p.tiers("tiers").values())),
-            ),
-            hosts_exclude_confusers=p.boolean("injection_hosts_exclude_confusers"),
-            injection=InjectionConfig.from_params(p.raw("injection")),
-            realism=RealismConfig(
-                lensed_mag_r=r.interval("lensed_mag_r"),
-                aperture_radius_px=r.positive("aperture_radius_px"),
-                sky_annulus_px=annulus,
-                core_radius_px=p.positive("core_radius_px"),
-                probe_folds=r.integer("probe_folds", low=2),
-                brightness_ratio_ok=r.interval("brightness_ratio_ok"),
-                probe_auc_ok=r.number("probe_auc_ok", low=0.5, high=1.0),
-                n_bootstrap=n_boot,
-                seed=seed,
-                arc_light=ExcessLight.from_reader(r.section("arc_light")),
-            ),
-            gallery=GalleryConfig(
-                n_per_row=g.integer("n_per_row", low=1),
-                crop=g.integer("crop", low=8),
-                lupton_q=g.positive("lupton_q"),
-                lupton_stretch=g.positive("lupton_stretch"),
-            ),
-            baseline=BaselineConfig(
-                rings_px=tuple(rings),
-                max_iter=b.integer("max_iter", low=1),
-                learning_rate=b.positive("learning_rate"),
-                max_leaf_nodes=b.integer("max_leaf_nodes", low=2),
-                seed=seed,
-            ),
-            baseline_fpr=b.number("fpr_target", low=0, high=1),
+        return value
+
+    @field_validator("annulus_px")
+    @classmethod
+    def _annulus(cls, value: tuple[float, float]) -> tuple[float, float]:
+        return interval_of(value, "evaluate.annulus_px")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> EvaluateConfig:
+        """Validate ``params:evaluate``."""
+        return cls.parse(params, "evaluate")
+
+    @property
+    def metrics(self) -> MetricsConfig:
+        """What the test metrics measure."""
+        return MetricsConfig(
+            survey_prevalence=float(self.survey_prevalence),
+            probability_thresholds=tuple(float(t) for t in self.probability_thresholds),
+            fpr_targets=tuple(float(f) for f in self.fpr_targets),
+            n_bootstrap=self.n_bootstrap,
+            ece_bins=self.ece_bins,
+            seed=self.seed,
+            tiers=tier_names(self.tiers),
+        )
+
+    @property
+    def realism_config(self) -> RealismConfig:
+        """The injection-realism checks."""
+        r = self.realism
+        return RealismConfig(
+            lensed_mag_r=(float(r.lensed_mag_r[0]), float(r.lensed_mag_r[1])),
+            aperture_radius_px=float(r.aperture_radius_px),
+            sky_annulus_px=(float(self.annulus_px[0]), float(self.annulus_px[1])),
+            core_radius_px=float(self.core_radius_px),
+            probe_folds=r.probe_folds,
+            brightness_ratio_ok=(float(r.brightness_ratio_ok[0]), float(r.brightness_ratio_ok[1])),
+            probe_auc_ok=float(r.probe_auc_ok),
+            n_bootstrap=self.n_bootstrap,
+            seed=self.seed,
+            arc_light=r.arc_light,
+        )
+
+    @property
+    def baseline_config(self) -> BaselineConfig:
+        """The ring-statistics baseline."""
+        b = self.baseline
+        return BaselineConfig(
+            rings_px=tuple(float(x) for x in b.rings_px),
+            max_iter=b.max_iter,
+            learning_rate=float(b.learning_rate),
+            max_leaf_nodes=b.max_leaf_nodes,
+            seed=self.seed,
         )

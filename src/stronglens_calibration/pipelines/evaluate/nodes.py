@@ -143,7 +143,7 @@ def evaluate_test(
 def plan_injections(objects_split: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     """One row per injection into a usable test non-lens: host, cell, arc parameters."""
     cfg = EvaluateConfig.from_params(params)
-    hosts = injection_hosts(objects_split, cfg.hosts_exclude_confusers)
+    hosts = injection_hosts(objects_split, cfg.injection_hosts_exclude_confusers)
     return _plan(hosts, cfg.injection, cfg.seed)
 
 
@@ -169,7 +169,7 @@ def score_injected_stamps(
         injection_plan,
         injected_stamps,
         test_metrics["operating_points"],
-        cfg.realism,
+        cfg.realism_config,
         cfg.batch_size,
         _device(cfg),
     )
@@ -199,7 +199,7 @@ def check_realism(
         stamps,
         injections,
         injection_features,
-        cfg.realism,
+        cfg.realism_config,
         cfg.batch_size,
         _device(cfg),
     )
@@ -214,7 +214,8 @@ def fit_baseline(
     validation and test scores (:func:`~.evaluation.baseline.fit_ring_baseline`)."""
     from stronglens_calibration.evaluation.baseline import fit_ring_baseline
 
-    return fit_ring_baseline(objects_split, stamps, EvaluateConfig.from_params(params).baseline)
+    baseline = EvaluateConfig.from_params(params).baseline_config
+    return fit_ring_baseline(objects_split, stamps, baseline)
 
 
 def compare_baseline(
@@ -225,7 +226,7 @@ def compare_baseline(
 
     cfg = EvaluateConfig.from_params(params)
     return compare_with_baseline(
-        test_candidates, baseline_scores, cfg.baseline_fpr, cfg.metrics.n_bootstrap, cfg.seed
+        test_candidates, baseline_scores, cfg.baseline.fpr_target, cfg.metrics.n_bootstrap, cfg.seed
     )
 
 
@@ -242,7 +243,7 @@ def assemble_evaluation_report(
     whether that took an override) and its numbers as MLflow metrics."""
     cfg = EvaluateConfig.from_params(params)
     report, metrics = evaluation_report(
-        calibration, test_metrics, realism, selection_function, cfg.realism, baseline_report
+        calibration, test_metrics, realism, selection_function, cfg.realism_config, baseline_report
     )
     report["clearance"] = dict(evaluation_clearance)
     return report, metrics

@@ -1,40 +1,50 @@
-"""The ``quality`` pipeline's parameters, validated once into a frozen config."""
+"""The ``quality`` pipeline's parameters: one typed schema of ``params:quality``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from stronglens_calibration.checks import ParamReader
+from pydantic import field_validator
+
+from stronglens_calibration.parameter_schema import (
+    Fraction,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    Section,
+    interval_of,
+)
 
 
-@dataclass(frozen=True)
-class QualityConfig:
-    """Validated ``params:quality``: stamp size and apertures (pixels), batch size,
-    worker processes and engine."""
+class NoCoverage(Section):
+    """Exact zeros where no exposure is: a run of at least ``min_run_px`` within
+    ``core_radius_px`` of the centre, or more than ``max_fraction`` of a band, quarantines
+    the stamp."""
 
-    stamp_size: int
-    core_radius_px: float
-    annulus_px: tuple[float, float]
-    batch_size: int
-    n_workers: int
-    engine: str
-    coverage_core_radius_px: float = 5.0
-    min_zero_run_px: int = 3
-    max_no_coverage_fraction: float = 0.25
+    core_radius_px: PositiveFloat
+    min_run_px: PositiveInt
+    max_fraction: Fraction
+
+
+class QualityConfig(Section):
+    """``params:quality``: stamp size and apertures (pixels), stamps in memory per worker,
+    worker processes, engine, and the no-coverage rules."""
+
+    stamp_size: PositiveInt
+    core_radius_px: PositiveFloat
+    annulus_px: tuple[NonNegativeFloat, NonNegativeFloat]
+    batch_size: PositiveInt
+    n_workers: PositiveInt
+    engine: Literal["pandas", "spark"]
+    no_coverage: NoCoverage
+
+    @field_validator("annulus_px")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        return interval_of(value, "quality.annulus_px")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> QualityConfig:
-        p = ParamReader(params, "quality")
-        return cls(
-            stamp_size=p.integer("stamp_size", low=1),
-            core_radius_px=p.positive("core_radius_px"),
-            annulus_px=p.interval("annulus_px", low=0),
-            batch_size=p.integer("batch_size", low=1),
-            n_workers=p.integer("n_workers", low=1),
-            engine=p.choice("engine", ["pandas", "spark"]),
-            coverage_core_radius_px=p.section("no_coverage").positive("core_radius_px"),
-            min_zero_run_px=p.section("no_coverage").integer("min_run_px", low=1),
-            max_no_coverage_fraction=p.section("no_coverage").fraction("max_fraction"),
-        )
+        """Validate ``params:quality``."""
+        return cls.parse(params, "quality")

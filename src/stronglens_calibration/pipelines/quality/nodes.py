@@ -48,7 +48,7 @@ def measure_stamps(
         cfg.annulus_px,
         cfg.batch_size,
         cfg.n_workers,
-        (cfg.coverage_core_radius_px, cfg.min_zero_run_px),
+        (cfg.no_coverage.core_radius_px, cfg.no_coverage.min_run_px),
     )
     elapsed = time.perf_counter() - start
     logger.info(
@@ -81,7 +81,7 @@ def flag_objects(
     """
     qc = objects.merge(statistics, on="object_id", how="left", validate="one_to_one")
     cfg = QualityConfig.from_params(params)
-    qc["quality_flags"] = quality_flags(qc, cfg.max_no_coverage_fraction).to_numpy()
+    qc["quality_flags"] = quality_flags(qc, cfg.no_coverage.max_fraction).to_numpy()
     qc["cutout_ok"] = (qc["quality_flags"] == "").to_numpy()
     bad = qc[~qc["cutout_ok"]]
     rejected = pd.DataFrame(

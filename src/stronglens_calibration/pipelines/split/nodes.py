@@ -83,10 +83,10 @@ def assign_split(
     held, regions = region_holdout(
         table["ra"].to_numpy(float),
         table["dec"].to_numpy(float),
-        cfg.region_holdout_nside,
+        cfg.region_holdout.nside,
         cfg.seed,
-        cfg.region_holdout_fraction,
-        max_fraction=cfg.fractions["test"],
+        cfg.region_holdout.fraction,
+        max_fraction=cfg.fractions.test,
     )
     fine = cfg.fine_fractions(float(held.mean()) if held.size else 0.0)
     assigned = get_engine(cfg.engine).assign_splits(table, cfg.nside, cfg.seed, fine)
@@ -100,7 +100,7 @@ def assign_split(
         table["split"].value_counts().to_dict(),
         int(held.sum()),
         regions.size,
-        cfg.region_holdout_nside,
+        cfg.region_holdout.nside,
         len(overlaps),
     )
     return table, overlaps
@@ -119,7 +119,7 @@ def match_negatives(table: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Dat
         Per split and variable, Cohen's d between classes before and after.
     """
     cfg = SplitConfig.from_params(params)
-    method, variables = cfg.matching_method, list(cfg.matching_variables)
+    method, variables = cfg.matching.method, list(cfg.matching.variables)
     missing = [v for v in variables if v not in table.columns]
     if missing:
         raise ValueError(f"parameter 'split.matching.variables' names unknown column(s) {missing}")
@@ -134,10 +134,10 @@ def match_negatives(table: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Dat
         ref = table.loc[pos, variables].dropna()
         negs = table.loc[neg, variables]
         if method == "reweight":
-            w = histogram_weights(ref, negs, cfg.matching_bins)
+            w = histogram_weights(ref, negs, cfg.matching.n_bins)
         elif method == "subsample":
             ids = table.loc[neg, "object_id"]
-            w = subsample_mask(ref, negs, ids, cfg.matching_bins, cfg.seed).astype(float)
+            w = subsample_mask(ref, negs, ids, cfg.matching.n_bins, cfg.seed).astype(float)
         else:
             w = np.ones(neg.sum())
         weight[neg] = w
@@ -179,7 +179,7 @@ def _fraction_table(
 def _region_holdout_summary(usable: pd.DataFrame, cfg: SplitConfig) -> dict[str, Any]:
     """The held-out coarse regions: which, how many objects of each class and tier, and
     any that also hold train or val objects (there must be none)."""
-    coarse = parent_pixels(usable["healpix"], cfg.nside, cfg.region_holdout_nside)
+    coarse = parent_pixels(usable["healpix"], cfg.nside, cfg.region_holdout.nside)
     held = usable["region_holdout"].to_numpy(bool)
     regions = np.unique(coarse[held])
     in_regions = np.isin(coarse, regions)
@@ -188,8 +188,8 @@ def _region_holdout_summary(usable: pd.DataFrame, cfg: SplitConfig) -> dict[str,
     label = usable["label"].to_numpy(int)
     tier = usable["tier"].fillna("").astype(str).to_numpy()
     return {
-        "nside": cfg.region_holdout_nside,
-        "target_fraction": cfg.region_holdout_fraction,
+        "nside": cfg.region_holdout.nside,
+        "target_fraction": cfg.region_holdout.fraction,
         "fraction": float(held.mean()) if held.size else float("nan"),
         "n_regions": int(regions.size),
         "regions": regions.tolist(),
@@ -197,7 +197,7 @@ def _region_holdout_summary(usable: pd.DataFrame, cfg: SplitConfig) -> dict[str,
             where: {
                 "positives": int((mask & (label == 1)).sum()),
                 "negatives": int((mask & (label == 0)).sum()),
-                **{f"tier_{t}": int((mask & (tier == t)).sum()) for t in cfg.tiers},
+                **{f"tier_{t}": int((mask & (tier == t)).sum()) for t in cfg.tier_names},
             }
             for where, mask in (("held_out_regions", test & held), ("fine_pixels", test & ~held))
         },
@@ -210,9 +210,9 @@ def build_split_report(
 ) -> dict[str, Any]:
     """Targets against measured fractions, pixels, overlaps and matching, with verdicts."""
     cfg = SplitConfig.from_params(params)
-    fractions, tol, min_n = cfg.fractions, cfg.tolerance, cfg.min_class_size_enforced
+    fractions, tol, min_n = cfg.targets, cfg.tolerance, cfg.min_class_size_enforced
     usable = table[table["cutout_ok"] & (table["split"] != "")]
-    fractions_measured = _fraction_table(usable, fractions, cfg.tiers)
+    fractions_measured = _fraction_table(usable, fractions, cfg.tier_names)
     failures = []
     for group, entry in fractions_measured.items():
         entry["enforced"] = entry["n"] >= min_n
@@ -237,7 +237,7 @@ def build_split_report(
     regions = _region_holdout_summary(usable, cfg)
     if regions["shared_with_train_or_val"]:
         failures.append(
-            f"held-out nside-{cfg.region_holdout_nside} regions that also hold train or val "
+            f"held-out nside-{cfg.region_holdout.nside} regions that also hold train or val "
             f"objects: {regions['shared_with_train_or_val']}"
         )
     balance = {
@@ -284,6 +284,6 @@ def plot_sky_map(table: pd.DataFrame, params: dict[str, Any]) -> matplotlib.figu
     cfg = SplitConfig.from_params(params)
     held = table["region_holdout"].to_numpy(bool) & (table["split"] == "test").to_numpy()
     regions = np.unique(
-        parent_pixels(table.loc[held, "healpix"], cfg.nside, cfg.region_holdout_nside)
+        parent_pixels(table.loc[held, "healpix"], cfg.nside, cfg.region_holdout.nside)
     )
-    return split_sky_map(table, cfg.nside, regions, cfg.region_holdout_nside)
+    return split_sky_map(table, cfg.nside, regions, cfg.region_holdout.nside)

@@ -40,7 +40,7 @@ def train_lens_finder(
     settings = TrainSettings.from_params(params)
     check_data_verdict(data_gates_passed, objects_split, "training", settings.preprocessing.clip)
     stamps = shards_for_table(objects_split, stamps, "objects_split")
-    cfg, pre = settings.hyper, settings.preprocessing
+    cfg, pre = settings.hyper, settings.network_input
     if not objects_split["cutout_ok"].any():
         raise ValueError("no usable object to train on (no cutout_ok row)")
     train = StampDataset(objects_split, stamps, ("train",), pre, augment=True, seed=cfg.seed)
