@@ -18,7 +18,15 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from stronglens_calibration.checks import ParamReader
+from stronglens_calibration.parameter_schema import (
+    Bool,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    Section,
+    Str,
+)
 from stronglens_calibration.stamps.formats import StampDecodeError, decode_fits
 from stronglens_calibration.storage.uri import normalise_uri
 
@@ -48,21 +56,9 @@ class CutoutServiceConfig:
     def from_params(
         cls, params: Mapping[str, Any], size: int, path: str = "cutout_service"
     ) -> CutoutServiceConfig:
-        """Validate the service settings; errors name ``path.<key>``."""
-        p = ParamReader(params, path)
-        return cls(
-            enabled=p.boolean("enabled"),
-            url=str(p.raw("url")),
-            layer=str(p.raw("layer")),
-            pixscale=p.positive("pixscale"),
-            bands=str(p.raw("bands")),
-            size=size,
-            max_concurrency=p.integer("max_concurrency", low=1),
-            retries=p.integer("retries", low=0),
-            backoff_seconds=p.number("backoff_seconds", low=0),
-            timeout_seconds=p.positive("timeout_seconds"),
-            cache_dir=normalise_uri(str(p.raw("cache_dir"))).rstrip("/"),
-        )
+        """Validate the service settings (:class:`CutoutService`); errors name
+        ``path.<key>``."""
+        return CutoutService.parse(params, path).config(size)
 
     def query(self, ra: float, dec: float) -> str:
         """The request URL for one position."""
@@ -75,6 +71,39 @@ class CutoutServiceConfig:
             "size": str(self.size),
         }
         return f"{self.url}?{urllib.parse.urlencode(args)}"
+
+
+class CutoutService(Section):
+    """The ``cutout_service`` parameter section (ingest's and the scan's): the Legacy
+    Surveys fits-cutout service and how it is called; the stamp size comes from the
+    pipeline's own."""
+
+    enabled: Bool
+    url: Str
+    layer: Str
+    pixscale: PositiveFloat
+    bands: Str
+    max_concurrency: PositiveInt
+    retries: NonNegativeInt
+    backoff_seconds: NonNegativeFloat
+    timeout_seconds: PositiveFloat
+    cache_dir: Str
+
+    def config(self, size: int) -> CutoutServiceConfig:
+        """The service for stamps of ``size`` pixels."""
+        return CutoutServiceConfig(
+            enabled=self.enabled,
+            url=self.url,
+            layer=self.layer,
+            pixscale=float(self.pixscale),
+            bands=self.bands,
+            size=size,
+            max_concurrency=self.max_concurrency,
+            retries=self.retries,
+            backoff_seconds=float(self.backoff_seconds),
+            timeout_seconds=float(self.timeout_seconds),
+            cache_dir=normalise_uri(self.cache_dir).rstrip("/"),
+        )
 
 
 def _fetch_one(url: str, cfg: CutoutServiceConfig) -> bytes:

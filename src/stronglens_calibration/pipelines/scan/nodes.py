@@ -328,7 +328,7 @@ def build_inspection_page(
             cfg.scoring.stamp_size,
         )
         stamps = list(pixels)
-    return inspection_page(scan_candidates, stamps, scan_summary, cfg.display)
+    return inspection_page(scan_candidates, stamps, scan_summary, cfg.display.model_dump())
 
 
 def _calibration_alternatives(
