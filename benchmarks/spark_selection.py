@@ -20,11 +20,9 @@ from kedro.config import OmegaConfigLoader
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from ingest_limit import BENCH, make_world  # noqa: E402
-from stronglens_calibration.catalogues.selection import (  # noqa: E402
-    SelectionConfig,
-    select_objects,
-)
+from stronglens_calibration.catalogues.selection import select_objects  # noqa: E402
 from stronglens_calibration.datasets import FITSTableDataset  # noqa: E402
+from stronglens_calibration.pipelines.ingest.config import IngestConfig  # noqa: E402
 from stronglens_calibration.pipelines.ingest.nodes import select_positives  # noqa: E402
 from stronglens_calibration.spark.selection import select_objects_spark  # noqa: E402
 from stronglens_calibration.spark.session import start_session  # noqa: E402
@@ -59,7 +57,7 @@ def main(n_rows: int = 100_000) -> None:
     }
     lenscat = pd.read_csv(root / "01_raw/lenscat/lenscat_catalogue.csv", dtype={"zlens": str})
     positives = select_positives(lenscat, params["ingest"])[0]
-    cfg = SelectionConfig.from_params(params["ingest"])
+    cfg = IngestConfig.from_params(params["ingest"]).selection
 
     start = time.perf_counter()
     by_pandas = select_objects(positives, sweeps, lenscat, cfg)

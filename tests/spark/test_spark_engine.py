@@ -65,8 +65,9 @@ def test_ingest_on_spark_equals_the_pandas_engine(ingested, spark, tmp_path):
 def test_a_limited_selection_on_spark_equals_the_pandas_engine_and_stops_early(
     ingested, spark, caplog
 ):
-    from stronglens_calibration.catalogues.selection import SelectionConfig, select_objects
+    from stronglens_calibration.catalogues.selection import select_objects
     from stronglens_calibration.datasets import FITSTableDataset
+    from stronglens_calibration.pipelines.ingest.config import IngestConfig
     from stronglens_calibration.pipelines.ingest.nodes import select_positives
     from stronglens_calibration.spark.selection import select_objects_spark
 
@@ -80,7 +81,7 @@ def test_a_limited_selection_on_spark_equals_the_pandas_engine_and_stops_early(
     }
     lenscat = pd.read_csv(root / "01_raw/lenscat/lenscat_catalogue.csv", dtype={"zlens": str})
     positives = select_positives(lenscat, ingest)[0]
-    cfg = SelectionConfig.from_params(ingest)
+    cfg = IngestConfig.from_params(ingest).selection
     by_pandas = select_objects(positives, sweeps, lenscat, cfg)
     with caplog.at_level("INFO", logger="stronglens_calibration.spark.selection"):
         by_spark = select_objects_spark(positives, sweeps, lenscat, cfg, spark)

@@ -31,7 +31,6 @@ from stronglens_calibration.catalogues.sweeps import (
     strata,
     sweep_box,
 )
-from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.sky.matching import SkyIndex, pairs_within
 from stronglens_calibration.storage.fits_table import FITSTable
 
@@ -40,7 +39,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SelectionConfig:
-    """Validated ``params:ingest`` entries used by the selection."""
+    """What the sweep pass selects and samples (built from ``params:ingest`` by the
+    ingest pipeline's schema)."""
 
     seed: int
     limit: int | None
@@ -62,59 +62,6 @@ class SelectionConfig:
     def by_photsys(self) -> bool:
         """Sampling strata split by photometric system (north kept as a stratum)."""
         return self.north_policy == "stratum"
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> SelectionConfig:
-        p = ParamReader(params, "ingest")
-        limit = p.raw("limit")
-        if limit is not None:
-            limit = p.integer("limit", low=1)
-        c = p.section("cuts")
-        bits = c.raw("reject_maskbits")
-        if not isinstance(bits, list) or not all(isinstance(b, int) and 0 <= b < 64 for b in bits):
-            raise ValueError(
-                f"parameter '{c.path}.reject_maskbits' must be a list of bit numbers 0-63"
-            )
-        min_nobs = c.section("min_nobs")
-        north = p.section("north").choice("policy", ["exclude", "stratum"])
-        cuts = Cuts(
-            types=c.strings("types"),
-            reject_maskbits=tuple(bits),
-            min_nobs={b: min_nobs.integer(b) for b in c.raw("min_nobs")},
-            mag_z=c.interval("mag_z"),
-            dec_deg=c.interval("dec_deg", low=-90, high=90),
-            photsys=("S",) if north == "exclude" else ("S", "N"),
-        )
-        s = p.section("sampling")
-        edges = s.raw("nobs_z_bin_edges")
-        if not isinstance(edges, list) or len(edges) < 2 or sorted(edges) != edges:
-            raise ValueError(f"parameter '{s.path}.nobs_z_bin_edges' must be an increasing list")
-        h = s.section("hard_confusers")
-        return cls(
-            seed=p.integer("seed"),
-            limit=limit,
-            cuts=cuts,
-            apply_cuts_to_positives=c.boolean("apply_to_positives"),
-            exclusion_radius_arcsec=p.number("exclusion_radius_arcsec", low=0),
-            photometry_match_radius_arcsec=p.section("positives").positive(
-                "photometry_match_radius_arcsec"
-            ),
-            negatives_per_positive=s.number("negatives_per_positive", low=0),
-            nobs_z_edges=tuple(int(e) for e in edges),
-            hard_confuser_fraction=s.fraction("hard_confuser_fraction"),
-            hard_rules=HardConfuserRules(
-                ring_max_sersic=h.positive("ring_max_sersic"),
-                edge_on_max_axis_ratio=h.fraction("edge_on_max_axis_ratio"),
-                blue_max_g_minus_r=h.number("blue_max_g_minus_r"),
-                large_min_shape_r=h.positive("large_min_shape_r_arcsec"),
-            ),
-            chunk_rows=p.integer("sweep_chunk_rows", low=1),
-            north_policy=north,
-            centre_on_tractor=p.section("positives").choice("centre_on", ["tractor", "lenscat"])
-            == "tractor",
-            duplicate_radius_arcsec=s.number("duplicate_radius_arcsec", low=0),
-            max_negative_shortfall=s.fraction("max_negative_shortfall"),
-        )
 
 
 def _allocate(total: int, weights: Mapping[str, float]) -> dict[str, int]:

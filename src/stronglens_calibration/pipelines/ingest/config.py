@@ -1,30 +1,141 @@
-"""The ``ingest`` pipeline's parameters, validated once into a frozen config."""
+"""The ``ingest`` pipeline's parameters: one typed schema of ``params:ingest``; the
+selection library and the cutout readers take what :class:`IngestConfig` builds."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, Strict, field_validator
 
 from stronglens_calibration.catalogues.selection import SelectionConfig
-from stronglens_calibration.checks import ParamReader
-from stronglens_calibration.stamps.cutout_service import CutoutServiceConfig
+from stronglens_calibration.catalogues.sweeps import Cuts, HardConfuserRules
+from stronglens_calibration.parameter_schema import (
+    Bool,
+    Float,
+    Fraction,
+    Int,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    Section,
+    Str,
+    Tiers,
+    interval_of,
+)
+from stronglens_calibration.stamps.cutout_service import CutoutService, CutoutServiceConfig
 from stronglens_calibration.stamps.store import ReadLimits, StampChecks
 
-
-@dataclass(frozen=True)
-class PositivesConfig:
-    """Which lenscat rows are lens candidates, and their tiers."""
-
-    ref_patterns: tuple[str, ...]
-    name_patterns: tuple[str, ...]
-    tier_of_grading: dict[str, str]
-    lens_types: tuple[str, ...]
-    merge_radius_arcsec: float
+#: Tractor morphological types.
+TractorType = Literal["PSF", "REX", "DEV", "EXP", "SER", "DUP"]
+#: A declination in degrees.
+Declination = Annotated[float, Strict(), Field(ge=-90, le=90)]
 
 
-@dataclass(frozen=True)
-class CutoutsConfig:
+class Positives(Section):
+    """Which lenscat rows are lens candidates, their tiers, how duplicates merge
+    (arcsec), and where their photometry and stamp centres come from."""
+
+    ref_patterns: tuple[Str, ...]
+    name_patterns: tuple[Str, ...]
+    tiers: Tiers
+    lens_types: tuple[Str, ...]
+    merge_radius_arcsec: PositiveFloat
+    photometry_match_radius_arcsec: PositiveFloat
+    centre_on: Literal["tractor", "lenscat"]
+
+
+class North(Section):
+    """DR9 BASS/MzLS imaging in the north: quarantined (``exclude``) or its own sampling
+    stratum (``stratum``)."""
+
+    policy: Literal["exclude", "stratum"]
+
+
+class MinNobs(Section):
+    """Fewest exposures per band."""
+
+    g: NonNegativeInt
+    r: NonNegativeInt
+    z: NonNegativeInt
+
+
+class CutsSection(Section):
+    """The cuts, the same for negatives and (where photometry is known) positives."""
+
+    types: tuple[TractorType, ...]
+    reject_maskbits: tuple[Annotated[int, Strict(), Field(ge=0, le=63)], ...]
+    min_nobs: MinNobs
+    mag_z: tuple[Float, Float]
+    dec_deg: tuple[Declination, Declination]
+    apply_to_positives: Bool
+
+    @field_validator("mag_z", "dec_deg")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float], info: Any) -> tuple[float, float]:
+        return interval_of(value, f"ingest.cuts.{info.field_name}")
+
+
+class HardConfusers(Section):
+    """What makes a non-lens a hard confuser (Sersic index, axis ratio, g - r colour,
+    half-light radius in arcsec)."""
+
+    ring_max_sersic: PositiveFloat
+    edge_on_max_axis_ratio: Fraction
+    blue_max_g_minus_r: Float
+    large_min_shape_r_arcsec: PositiveFloat
+
+
+class Sampling(Section):
+    """How negatives are sampled: per positive, by stratum, with a share of confusers."""
+
+    negatives_per_positive: NonNegativeFloat
+    nobs_z_bin_edges: tuple[Int, ...]
+    hard_confuser_fraction: Fraction
+    duplicate_radius_arcsec: NonNegativeFloat
+    max_negative_shortfall: Fraction
+    hard_confusers: HardConfusers
+
+    @field_validator("nobs_z_bin_edges")
+    @classmethod
+    def _increasing(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if len(value) < 2 or sorted(value) != list(value):
+            raise ValueError(
+                f"parameter 'ingest.sampling.nobs_z_bin_edges' must be an increasing list, "
+                f"got {list(value)}"
+            )
+        return value
+
+
+class CutoutFiles(Section):
+    """How a cutout file is matched to its object and checked: match radius and centre
+    tolerance (arcsec), pixel scale (arcsec / pixel) and its relative tolerance, largest
+    file and decoded content (MiB)."""
+
+    match_radius_arcsec: PositiveFloat
+    centre_tolerance_arcsec: PositiveFloat
+    pixel_scale: PositiveFloat
+    pixel_scale_tolerance: Fraction
+    max_file_mib: PositiveFloat
+    max_decoded_mib: PositiveFloat
+
+    @property
+    def checks(self) -> StampChecks:
+        """What each file's header must agree with."""
+        return StampChecks(
+            centre_tolerance_arcsec=float(self.centre_tolerance_arcsec),
+            pixel_scale=float(self.pixel_scale),
+            pixel_scale_tolerance=float(self.pixel_scale_tolerance),
+        )
+
+    @property
+    def limits(self) -> ReadLimits:
+        """Largest cutout file and decoded content (larger ones are quarantined)."""
+        return ReadLimits.from_mib(self.max_file_mib, self.max_decoded_mib)
+
+
+class Cutouts(CutoutFiles):
     """Where stamps come from and how the store is laid out.
 
     Attributes
@@ -39,76 +150,79 @@ class CutoutsConfig:
         Processes decoding cutouts (pandas engine).
     staging_dir : str
         Where Spark executors write shards before they are moved into the store.
-    bricks_enabled : bool
-        Cut objects without a file from coadd bricks.
-    match_radius_arcsec : float
-        A cutout belongs to the nearest object within this separation.
-    checks : StampChecks
-        What each file's header must agree with (centre, pixel scale).
-    limits : ReadLimits
-        Largest cutout file and decoded content (larger ones are quarantined).
     """
 
-    stamp_size: int
-    shard_size: int
-    parquet_npz_column: str
-    n_workers: int
-    staging_dir: str
-    bricks_enabled: bool
-    match_radius_arcsec: float
-    checks: StampChecks
-    limits: ReadLimits
+    stamp_size: PositiveInt
+    shard_size: PositiveInt
+    parquet_npz_column: Str
+    n_workers: PositiveInt
+    staging_dir: Str
 
 
-def read_limits(section: ParamReader) -> ReadLimits:
-    """``max_file_mib`` and ``max_decoded_mib`` of a ``cutouts`` parameter section."""
-    return ReadLimits.from_mib(
-        section.positive("max_file_mib"), section.positive("max_decoded_mib")
-    )
+class Bricks(Section):
+    """Cut objects without a cutout file from coadd bricks."""
+
+    enabled: Bool
 
 
-@dataclass(frozen=True)
-class IngestConfig:
-    """Validated ``params:ingest``."""
+class IngestConfig(Section):
+    """``params:ingest``; :attr:`selection` and :attr:`service` are what the selection
+    and the cutout service take."""
 
-    engine: str
-    positives: PositivesConfig
-    selection: SelectionConfig
-    cutouts: CutoutsConfig
-    service: CutoutServiceConfig
+    seed: Int
+    limit: PositiveInt | None
+    sweep_chunk_rows: PositiveInt
+    engine: Literal["pandas", "spark"]
+    exclusion_radius_arcsec: NonNegativeFloat
+    positives: Positives
+    north: North
+    cuts: CutsSection
+    sampling: Sampling
+    cutouts: Cutouts
+    bricks: Bricks
+    cutout_service: CutoutService
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> IngestConfig:
-        p = ParamReader(params, "ingest")
-        pos = p.section("positives")
-        c = p.section("cutouts")
-        size = c.integer("stamp_size", low=1)
-        return cls(
-            engine=p.choice("engine", ["pandas", "spark"]),
-            positives=PositivesConfig(
-                ref_patterns=pos.strings("ref_patterns"),
-                name_patterns=pos.strings("name_patterns"),
-                tier_of_grading=pos.tiers("tiers"),
-                lens_types=pos.strings("lens_types"),
-                merge_radius_arcsec=pos.positive("merge_radius_arcsec"),
+        """Validate ``params:ingest``."""
+        return cls.parse(params, "ingest")
+
+    @property
+    def service(self) -> CutoutServiceConfig:
+        """The Legacy Surveys cutout service, for objects without a file."""
+        return self.cutout_service.config(self.cutouts.stamp_size)
+
+    @property
+    def selection(self) -> SelectionConfig:
+        """What the sweep pass selects and samples."""
+        c, s = self.cuts, self.sampling
+        h = s.hard_confusers
+        return SelectionConfig(
+            seed=self.seed,
+            limit=self.limit,
+            cuts=Cuts(
+                types=tuple(c.types),
+                reject_maskbits=tuple(c.reject_maskbits),
+                min_nobs=c.min_nobs.model_dump(),
+                mag_z=(float(c.mag_z[0]), float(c.mag_z[1])),
+                dec_deg=(float(c.dec_deg[0]), float(c.dec_deg[1])),
+                photsys=("S",) if self.north.policy == "exclude" else ("S", "N"),
             ),
-            selection=SelectionConfig.from_params(params),
-            cutouts=CutoutsConfig(
-                stamp_size=size,
-                shard_size=c.integer("shard_size", low=1),
-                parquet_npz_column=str(c.raw("parquet_npz_column")),
-                n_workers=c.integer("n_workers", low=1),
-                staging_dir=str(c.raw("staging_dir")),
-                bricks_enabled=p.section("bricks").boolean("enabled"),
-                match_radius_arcsec=c.positive("match_radius_arcsec"),
-                checks=StampChecks(
-                    centre_tolerance_arcsec=c.positive("centre_tolerance_arcsec"),
-                    pixel_scale=c.positive("pixel_scale"),
-                    pixel_scale_tolerance=c.fraction("pixel_scale_tolerance"),
-                ),
-                limits=read_limits(c),
+            apply_cuts_to_positives=c.apply_to_positives,
+            exclusion_radius_arcsec=float(self.exclusion_radius_arcsec),
+            photometry_match_radius_arcsec=float(self.positives.photometry_match_radius_arcsec),
+            negatives_per_positive=float(s.negatives_per_positive),
+            nobs_z_edges=tuple(int(e) for e in s.nobs_z_bin_edges),
+            hard_confuser_fraction=float(s.hard_confuser_fraction),
+            hard_rules=HardConfuserRules(
+                ring_max_sersic=float(h.ring_max_sersic),
+                edge_on_max_axis_ratio=float(h.edge_on_max_axis_ratio),
+                blue_max_g_minus_r=float(h.blue_max_g_minus_r),
+                large_min_shape_r=float(h.large_min_shape_r_arcsec),
             ),
-            service=CutoutServiceConfig.from_params(
-                p.raw("cutout_service"), size, "ingest.cutout_service"
-            ),
+            chunk_rows=self.sweep_chunk_rows,
+            north_policy=self.north.policy,
+            centre_on_tractor=self.positives.centre_on == "tractor",
+            duplicate_radius_arcsec=float(s.duplicate_radius_arcsec),
+            max_negative_shortfall=float(s.max_negative_shortfall),
         )

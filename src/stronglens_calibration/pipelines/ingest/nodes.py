@@ -54,19 +54,19 @@ def select_positives(
         lens_candidates,
         p.ref_patterns,
         p.name_patterns,
-        gradings=list(p.tier_of_grading),
+        gradings=list(p.tiers),
         lens_types=p.lens_types,
     )
     if len(cands) == 0:
         left = unselected_by_label(
-            lens_candidates, p.ref_patterns, p.name_patterns, list(p.tier_of_grading), p.lens_types
+            lens_candidates, p.ref_patterns, p.name_patterns, list(p.tiers), p.lens_types
         )
         raise ValueError(
             f"none of the {len(lens_candidates)} lens_candidates rows is a wanted candidate "
             "(ingest.positives: reference/name patterns, gradings, lens types); rows of the "
             f"wanted references left out by grading or type: {left}"
         )
-    positives, quarantine = build_positives(cands, p.tier_of_grading, p.merge_radius_arcsec)
+    positives, quarantine = build_positives(cands, p.tiers, p.merge_radius_arcsec)
     report = {
         "lenscat_rows": int(len(lens_candidates)),
         "candidates_matching_references": int(len(cands)),
@@ -75,7 +75,7 @@ def select_positives(
             lens_candidates,
             p.ref_patterns,
             p.name_patterns,
-            list(p.tier_of_grading),
+            list(p.tiers),
             p.lens_types,
         ),
         "candidate_rows_quarantined": {
@@ -208,7 +208,7 @@ def plan_cutouts(
         plan["cutout_file"] == "", "", np.where(plan["cutout_row"] >= 0, "table", "file")
     )
     plan["cutout_error"] = np.where(plan["cutout_file"] == "", "missing file", "")
-    if cfg.cutouts.bricks_enabled:
+    if cfg.bricks.enabled:
         plan = _plan_bricks(plan)
     plan = fill_from_service(plan, cfg.service)
     found = (plan["cutout_file"] != "").to_numpy()

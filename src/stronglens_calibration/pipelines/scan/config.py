@@ -11,7 +11,6 @@ from pydantic import Field, Strict, field_validator
 
 from stronglens_calibration.models.training import check_device
 from stronglens_calibration.parameter_schema import (
-    Bool,
     Fraction,
     NonNegativeFloat,
     PositiveFloat,
@@ -20,43 +19,11 @@ from stronglens_calibration.parameter_schema import (
     Str,
     interval_of,
 )
+from stronglens_calibration.pipelines.ingest.config import Bricks, CutoutFiles
 from stronglens_calibration.pipelines.quality.config import NoCoverage
 from stronglens_calibration.scan.scoring import ScoringSettings
 from stronglens_calibration.stamps.cutout_service import CutoutService, CutoutServiceConfig
 from stronglens_calibration.stamps.store import ReadLimits, StampChecks
-
-
-class CutoutFiles(Section):
-    """How a cutout file is matched to its object and checked: match radius and centre
-    tolerance (arcsec), pixel scale (arcsec / pixel) and its relative tolerance, largest
-    file and decoded content (MiB)."""
-
-    match_radius_arcsec: PositiveFloat
-    centre_tolerance_arcsec: PositiveFloat
-    pixel_scale: PositiveFloat
-    pixel_scale_tolerance: Fraction
-    max_file_mib: PositiveFloat
-    max_decoded_mib: PositiveFloat
-
-    @property
-    def checks(self) -> StampChecks:
-        """What each file's header must agree with."""
-        return StampChecks(
-            centre_tolerance_arcsec=float(self.centre_tolerance_arcsec),
-            pixel_scale=float(self.pixel_scale),
-            pixel_scale_tolerance=float(self.pixel_scale_tolerance),
-        )
-
-    @property
-    def limits(self) -> ReadLimits:
-        """Largest cutout file and decoded content."""
-        return ReadLimits.from_mib(self.max_file_mib, self.max_decoded_mib)
-
-
-class Bricks(Section):
-    """Cut objects without a file from coadd bricks."""
-
-    enabled: Bool
 
 
 class StampRules(Section):
