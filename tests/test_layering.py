@@ -26,6 +26,7 @@ LIBRARIES = (
     "storage",
     "schema",
     "checks",
+    "parameter_schema",
     "photometry",
     "stats",
     "engines",

@@ -120,6 +120,7 @@ def test_a_registered_data_gate_is_measured_reported_and_enforced(monkeypatch, t
         "arc_suppression": {"detect_sigma": 3.0, "smooth_px": 2.1, "grow_px": 2.5,
                             "iterations": 3}, "n_bootstrap": 20, "logistic_C": 1.0,
         "permutation_null": {"permutations": 0, "bootstrap": 20},
+        "model_gate": {"batch_size": 64, "device": "cpu"},
         "thresholds": {"max_abs_cohens_d": 0.1, "core_auc": 0.55, "core_ratio": [0.95, 1.05],
                        "radial_auc": 0.6, "arc_suppressed_excess_p": 0.3, "toy": 0.5,
                        "photsys_fraction_difference": 0.05, "artefact_auc": 0.55,

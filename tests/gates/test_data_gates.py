@@ -30,6 +30,7 @@ PARAMS = {
     "n_bootstrap": 100,
     "permutation_null": {"permutations": 0, "bootstrap": 50},  # the null has tests of its own
     "logistic_C": 1.0,
+    "model_gate": {"batch_size": 64, "device": "cpu"},
     "thresholds": {
         "max_abs_cohens_d": 0.1,
         "core_auc": 0.55,

@@ -12,10 +12,9 @@ import pandas as pd
 
 from stronglens_calibration import BANDS
 from stronglens_calibration.catalogues.sampling import keyed_uniform
-from stronglens_calibration.checks import ParamReader
-from stronglens_calibration.gates.arc_suppression import ExcessLight
 from stronglens_calibration.gates.features import core_pixels, radial_profiles
 from stronglens_calibration.gates.null import LabelMeasure, permutation_null
+from stronglens_calibration.gates.parameters import GateConfig
 from stronglens_calibration.gates.registry import (
     GATES,
     GateDefinition,
@@ -24,7 +23,6 @@ from stronglens_calibration.gates.registry import (
 )
 from stronglens_calibration.gates.statistics import max_abs_cohens_d, out_of_fold_scores
 from stronglens_calibration.gates.verdicts import (
-    INCONCLUSIVE_RULES,
     blocking,
     overall,
     sample_size_factor,
@@ -41,94 +39,6 @@ from stronglens_calibration.stats import (
 logger = logging.getLogger(__name__)
 
 NORMALISATION_COLUMNS = tuple(f"annulus_{s}_{b}" for b in BANDS for s in ("median", "mad"))
-
-
-def _threshold(t: ParamReader, gate: GateDefinition) -> Any:
-    """A gate's threshold, read by its rule."""
-    if gate.rule == "interval":
-        return list(t.interval(gate.threshold_key, low=0))
-    if gate.rule == "auc":
-        return t.number(gate.threshold_key, low=0.5, high=1.0)
-    if gate.rule == "probability":
-        return t.number(gate.threshold_key, low=0.0, high=1.0)
-    return t.positive(gate.threshold_key)
-
-
-@dataclass(frozen=True)
-class GateConfig:
-    """Validated ``params:shortcut_gates`` (data and model gates alike).
-
-    ``thresholds`` maps each registered gate's name (:data:`~.registry.GATES`) to its
-    threshold; ``inconclusive`` is one of :data:`~.verdicts.INCONCLUSIVE_RULES`;
-    ``null_permutations`` label shuffles (0: no null) with ``null_bootstrap`` resamples
-    each; ``arc_excess`` how gate 1.7 finds the light it suppresses.
-    """
-
-    enforce: bool
-    inconclusive: str
-    seed: int
-    split: str
-    max_per_class: int
-    core_radius_px: float
-    diagnostic_core_radius_px: float
-    diagnostic_max_per_class: int
-    diagnostic_logistic_c: float
-    arc_annulus_px: tuple[float, float]
-    noise_annulus_px: tuple[float, float]
-    radial_max_px: float
-    radial_bin_px: float
-    folds: int
-    n_bootstrap: int
-    logistic_c: float
-    null_permutations: int
-    null_bootstrap: int
-    network_clip_sigma: float
-    arc_excess: ExcessLight
-    thresholds: dict[str, Any]
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> GateConfig:
-        p = ParamReader(params, "shortcut_gates")
-        t = p.section("thresholds")
-        r = p.section("radial")
-        n = p.section("permutation_null")
-        cfg = cls(
-            enforce=p.boolean("enforce"),
-            inconclusive=p.choice("inconclusive", list(INCONCLUSIVE_RULES)),
-            seed=p.integer("seed"),
-            split=p.choice("split", ["train", "val", "test"]),
-            max_per_class=p.integer("max_per_class", low=10),
-            core_radius_px=p.positive("core_radius_px"),
-            diagnostic_core_radius_px=p.positive("diagnostic_core_radius_px"),
-            diagnostic_max_per_class=p.integer("diagnostic_max_per_class", low=10),
-            diagnostic_logistic_c=p.positive("diagnostic_logistic_C"),
-            arc_annulus_px=p.interval("arc_annulus_px", low=0),
-            noise_annulus_px=p.interval("noise_annulus_px", low=0),
-            radial_max_px=r.positive("max_radius_px"),
-            radial_bin_px=r.positive("bin_width_px"),
-            folds=p.integer("folds", low=2),
-            n_bootstrap=p.integer("n_bootstrap", low=10),
-            logistic_c=p.positive("logistic_C"),
-            null_permutations=n.integer("permutations", low=0),
-            null_bootstrap=n.integer("bootstrap", low=10),
-            network_clip_sigma=p.positive("network_clip_sigma"),
-            arc_excess=ExcessLight.parse(p.raw("arc_suppression"), p.path + ".arc_suppression"),
-            thresholds={g.name: _threshold(t, g) for g in GATES.values()},
-        )
-        if cfg.arc_annulus_px[1] >= cfg.radial_max_px:
-            raise ValueError(
-                "parameter 'shortcut_gates.radial.max_radius_px' must exceed the outer "
-                "radius of 'shortcut_gates.arc_annulus_px'"
-            )
-        return cfg
-
-    @property
-    def radial_rings(self) -> list[tuple[float, float]]:
-        """Profile rings (pixels): the core, then rings from the arc annulus' outer edge to
-        ``radial_max_px``; the annulus where arcs live is left out."""
-        starts = np.arange(self.arc_annulus_px[1], self.radial_max_px, self.radial_bin_px)
-        outer = [(float(a), float(min(a + self.radial_bin_px, self.radial_max_px))) for a in starts]
-        return [(0.0, self.core_radius_px), *outer]
 
 
 def gate_sample(objects: pd.DataFrame, cfg: GateConfig) -> pd.DataFrame:

@@ -11,7 +11,6 @@ import matplotlib.figure
 import numpy as np
 import pandas as pd
 
-from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.gates.data_gates import (
     GateConfig,
     failure_message,
@@ -19,6 +18,7 @@ from stronglens_calibration.gates.data_gates import (
     gate_sample,
     run_data_gates,
 )
+from stronglens_calibration.gates.parameters import ShortcutGatesParameters
 from stronglens_calibration.gates.registry import GATES
 from stronglens_calibration.stamps.generations import shards_for_table
 
@@ -170,15 +170,14 @@ def measure_model_gate(
     from stronglens_calibration.scan.scoring import model_fingerprint
     from stronglens_calibration.tracking.hooks import table_fingerprint
 
-    cfg = GateConfig.from_params(params)
-    m = ParamReader(params, "shortcut_gates").section("model_gate")
+    settings = ShortcutGatesParameters.from_params(params)
     report = arc_suppression_gate(
         lens_finder,
         objects_split,
         stamps,
-        cfg,
-        m.integer("batch_size", low=1),
-        select_device(str(m.raw("device"))),
+        settings.gates,
+        settings.model_gate.batch_size,
+        select_device(settings.model_gate.device),
     )
     report["lens_finder"] = model_fingerprint(lens_finder, {})
     report["objects_split"] = table_fingerprint(objects_split)
