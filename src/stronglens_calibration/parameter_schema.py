@@ -15,7 +15,7 @@ import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError
 
 #: Strictly typed scalars (YAML's own types; an int is a valid float).
 Int = Annotated[int, Strict()]
@@ -32,6 +32,22 @@ Fraction = Annotated[float, Strict(), Field(ge=0, le=1)]
 Tiers = Annotated[dict[Str, Annotated[str, Strict(), Field(min_length=1)]], Field(min_length=1)]
 
 S = TypeVar("S", bound="Section")
+
+
+def _min_le_max(value: tuple[float, float]) -> tuple[float, float]:
+    if value[0] > value[1]:
+        raise ValueError(f"must have min <= max, got {list(value)}")
+    return value
+
+
+def bounded_range(low: float | None = None, high: float | None = None) -> Any:
+    """The type of a ``[min, max]`` pair of numbers within ``[low, high]``."""
+    number = Annotated[float, Strict(), Field(ge=low, le=high)]
+    return Annotated[tuple[number, number], AfterValidator(_min_le_max)]
+
+
+#: A ``[min, max]`` pair of numbers.
+Range = bounded_range()
 
 
 class ParameterError(ValueError):
@@ -124,7 +140,10 @@ def _describe(schema: type[BaseModel], error: Mapping[str, Any], path: str) -> s
     if kind == "missing":
         return f"parameter {name!r} is missing"
     message = str(error["msg"])
-    if kind == "value_error":  # a validator's own message names its parameter already
-        return message.removeprefix("Value error, ")
+    if kind == "value_error":
+        message = message.removeprefix("Value error, ")
+        # a section's own validators name their parameters; a type's (ranges) do not
+        named = message.startswith(("parameter", "unknown"))
+        return message if named else f"parameter {name!r} {message}"
     message = message.replace("Input should be", "should be")
     return f"parameter {name!r} {message}, got {error.get('input')!r}"

@@ -10,17 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import AfterValidator, Field, Strict, field_validator
 
 from stronglens_calibration import BANDS
-from stronglens_calibration.checks import ParamReader
 from stronglens_calibration.lensing.arcs import render_lens_system
 from stronglens_calibration.lensing.grid import PixelGrid
 from stronglens_calibration.lensing.noise import add_noise
 from stronglens_calibration.lensing.psf import moffat_kernel
+from stronglens_calibration.parameter_schema import (
+    Float,
+    Fraction,
+    PositiveFloat,
+    PositiveInt,
+    Range,
+    Section,
+    bounded_range,
+)
 from stronglens_calibration.stamps.geometry import centre_slice
 
 
@@ -83,46 +92,115 @@ class InjectionConfig:
     def from_params(
         cls, params: Mapping[str, Any], path: str = "evaluate.injection"
     ) -> InjectionConfig:
-        """Read and validate; errors name the parameter."""
-        p = ParamReader(params, path)
-        src = p.section("source")
-        mass = p.section("mass")
-        psf = p.section("psf")
-        edges = {}
-        for key in ("theta_e_bins_arcsec", "lensed_mag_r_bins"):
-            raw = p.raw(key)
-            values = tuple(float(v) for v in raw) if isinstance(raw, list | tuple) else ()
-            if len(values) < 2 or np.any(np.diff(values) <= 0):
-                raise ValueError(
-                    f"parameter '{path}.{key}' must be an increasing list of >= 2 edges, "
-                    f"got {raw!r}"
-                )
-            edges[key] = values
-        if edges["theta_e_bins_arcsec"][0] <= 0:
-            raise ValueError(f"parameter '{path}.theta_e_bins_arcsec' must be positive")
-        size = p.integer("render_size_px", low=9)
-        if size % 2 == 0:
-            raise ValueError(f"parameter '{path}.render_size_px' must be odd, got {size}")
-        return cls(
-            theta_e_edges=edges["theta_e_bins_arcsec"],
-            mag_edges=edges["lensed_mag_r_bins"],
-            psf_bins=p.integer("psf_bins", low=1),
-            per_cell=p.integer("per_cell", low=1),
-            render_size=size,
-            oversample=p.integer("oversample", low=1),
-            source_n=src.interval("sersic_n", low=0.2),
-            source_r_eff=src.interval("r_eff_arcsec", low=0.01),
-            source_q=src.interval("axis_ratio", low=0.05, high=1.0),
-            g_minus_r=src.interval("g_minus_r"),
-            r_minus_z=src.interval("r_minus_z"),
-            source_offset_max=src.number("offset_max", low=0.0, high=1.0),
-            mass_q=mass.interval("axis_ratio", low=0.05, high=1.0),
-            shear_max=mass.number("shear_max", low=0.0, high=0.5),
-            moffat_beta=psf.number("moffat_beta", low=1.01),
-            g_over_r=psf.positive("g_over_r"),
-            z_over_r=psf.positive("z_over_r"),
-            counts_per_nanomaggy=p.per_band("counts_per_nanomaggy", BANDS),
-            pixel_scale=p.positive("pixel_scale"),
+        """Validate (:class:`InjectionParameters`); errors name the parameter."""
+        return InjectionParameters.parse(params, path).config()
+
+
+def _edges(value: tuple[float, ...]) -> tuple[float, ...]:
+    if len(value) < 2 or np.any(np.diff(value) <= 0):
+        raise ValueError(f"must be an increasing list of >= 2 edges, got {list(value)}")
+    return value
+
+
+#: Increasing bin edges.
+Edges = Annotated[tuple[Float, ...], AfterValidator(_edges)]
+
+
+class Source(Section):
+    """Uniform ranges of the parametric source: Sersic index, half-light radius
+    (arcsec), axis ratio, colours; the largest source-plane offset (fraction of
+    theta_E)."""
+
+    sersic_n: bounded_range(low=0.2)
+    r_eff_arcsec: bounded_range(low=0.01)
+    axis_ratio: bounded_range(low=0.05, high=1.0)
+    g_minus_r: Range
+    r_minus_z: Range
+    offset_max: Fraction
+
+
+class Mass(Section):
+    """The SIE's axis-ratio range and the largest external shear."""
+
+    axis_ratio: bounded_range(low=0.05, high=1.0)
+    shear_max: Annotated[float, Strict(), Field(ge=0.0, le=0.5)]
+
+
+class Psf(Section):
+    """Moffat beta and the g and z FWHM relative to r (the host's ``psfsize_r``)."""
+
+    moffat_beta: Annotated[float, Strict(), Field(ge=1.01)]
+    g_over_r: PositiveFloat
+    z_over_r: PositiveFloat
+
+
+class PerBand(Section):
+    """A positive number per band."""
+
+    g: PositiveFloat
+    r: PositiveFloat
+    z: PositiveFloat
+
+
+class InjectionParameters(Section):
+    """``evaluate.injection``: the injection grid, the parametric arc model and the
+    rendering (angles in arcsec, AB magnitudes, pixels)."""
+
+    theta_e_bins_arcsec: Edges
+    lensed_mag_r_bins: Edges
+    psf_bins: PositiveInt
+    per_cell: PositiveInt
+    render_size_px: Annotated[int, Strict(), Field(ge=9)]
+    pixel_scale: PositiveFloat
+    oversample: PositiveInt
+    source: Source
+    mass: Mass
+    psf: Psf
+    counts_per_nanomaggy: PerBand
+
+    @field_validator("theta_e_bins_arcsec")
+    @classmethod
+    def _positive(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if value[0] <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    @field_validator("render_size_px")
+    @classmethod
+    def _odd(cls, value: int) -> int:
+        if value % 2 == 0:
+            raise ValueError(f"must be odd, got {value}")
+        return value
+
+    def config(self) -> InjectionConfig:
+        """What the injection library takes."""
+        s, m, p = self.source, self.mass, self.psf
+
+        def pair(v: tuple[float, float]) -> tuple[float, float]:
+            return float(v[0]), float(v[1])
+
+        return InjectionConfig(
+            theta_e_edges=tuple(float(v) for v in self.theta_e_bins_arcsec),
+            mag_edges=tuple(float(v) for v in self.lensed_mag_r_bins),
+            psf_bins=self.psf_bins,
+            per_cell=self.per_cell,
+            render_size=self.render_size_px,
+            oversample=self.oversample,
+            source_n=pair(s.sersic_n),
+            source_r_eff=pair(s.r_eff_arcsec),
+            source_q=pair(s.axis_ratio),
+            g_minus_r=pair(s.g_minus_r),
+            r_minus_z=pair(s.r_minus_z),
+            source_offset_max=float(s.offset_max),
+            mass_q=pair(m.axis_ratio),
+            shear_max=float(m.shear_max),
+            moffat_beta=float(p.moffat_beta),
+            g_over_r=float(p.g_over_r),
+            z_over_r=float(p.z_over_r),
+            counts_per_nanomaggy=np.array(
+                [getattr(self.counts_per_nanomaggy, b) for b in BANDS], dtype=np.float64
+            ),
+            pixel_scale=float(self.pixel_scale),
         )
 
 

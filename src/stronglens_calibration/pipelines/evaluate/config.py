@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ConfigDict, Field, Strict, field_validator
+from pydantic import Field, Strict, field_validator
 
 from stronglens_calibration.evaluation.baseline import BaselineConfig
 from stronglens_calibration.evaluation.calibration import prior_logit
-from stronglens_calibration.evaluation.injection import InjectionConfig
+from stronglens_calibration.evaluation.injection import InjectionParameters
 from stronglens_calibration.evaluation.metrics import MetricsConfig
 from stronglens_calibration.evaluation.selection import RealismConfig
 from stronglens_calibration.gates.arc_suppression import ExcessLight
@@ -31,16 +31,6 @@ from stronglens_calibration.parameter_schema import (
 
 #: A ``[min, max]`` pair of numbers.
 Pair = tuple[Float, Float]
-
-
-def _injection(value: Any) -> InjectionConfig:
-    """``evaluate.injection`` read by the injection model's own parser."""
-    if isinstance(value, InjectionConfig):
-        return value
-    try:
-        return InjectionConfig.from_params(value, "evaluate.injection")
-    except (TypeError, KeyError) as exc:  # pydantic reports ValueErrors only
-        raise ValueError(exc.args[0] if exc.args else str(exc)) from exc
 
 
 class Realism(Section):
@@ -95,8 +85,6 @@ class EvaluateConfig(Section):
     """``params:evaluate``; :attr:`metrics`, :attr:`realism_config` and
     :attr:`baseline_config` are what the evaluation library takes."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
     seed: Int
     device: Str
     allow_failed_model_gate: Bool
@@ -110,7 +98,7 @@ class EvaluateConfig(Section):
     core_radius_px: PositiveFloat
     annulus_px: tuple[NonNegativeFloat, NonNegativeFloat]
     injection_hosts_exclude_confusers: Bool
-    injection: Annotated[InjectionConfig, BeforeValidator(_injection)]
+    injection: InjectionParameters
     realism: Realism
     baseline: Baseline
     gallery: Gallery

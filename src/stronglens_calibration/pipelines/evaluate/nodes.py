@@ -144,7 +144,7 @@ def plan_injections(objects_split: pd.DataFrame, params: dict[str, Any]) -> pd.D
     """One row per injection into a usable test non-lens: host, cell, arc parameters."""
     cfg = EvaluateConfig.from_params(params)
     hosts = injection_hosts(objects_split, cfg.injection_hosts_exclude_confusers)
-    return _plan(hosts, cfg.injection, cfg.seed)
+    return _plan(hosts, cfg.injection.config(), cfg.seed)
 
 
 def render_injected_stamps(
@@ -152,7 +152,7 @@ def render_injected_stamps(
 ) -> np.ndarray:
     """The hosts' stamps with the planned arcs added (float32 ``(n, 3, H, W)``)."""
     cfg = EvaluateConfig.from_params(params)
-    return render_injections(injection_plan, stamps, cfg.injection, cfg.seed)
+    return render_injections(injection_plan, stamps, cfg.injection.config(), cfg.seed)
 
 
 def score_injected_stamps(
@@ -179,8 +179,8 @@ def tabulate_selection(
     injections: pd.DataFrame, test_metrics: dict[str, Any], params: dict[str, Any]
 ) -> pd.DataFrame:
     """Completeness per operating point and (PSF, theta_E, magnitude) cell."""
-    cfg = EvaluateConfig.from_params(params)
-    return tabulate_selection_function(injections, test_metrics["operating_points"], cfg.injection)
+    injection = EvaluateConfig.from_params(params).injection.config()
+    return tabulate_selection_function(injections, test_metrics["operating_points"], injection)
 
 
 def check_realism(
