@@ -63,6 +63,13 @@ def test_an_unknown_key_in_the_configuration_is_refused(
         check_parameters(params, {}, project_parameters)
 
 
+def test_a_section_no_pipeline_reads_is_refused(project_parameters):
+    params = copy.deepcopy(project_parameters)
+    params["trian"] = {"epochs": 2}
+    with pytest.raises(ParameterError, match=r"'trian' \(did you mean 'train'\?\)"):
+        check_parameters(params, {}, project_parameters)
+
+
 @pytest.mark.parametrize(
     ("section", "key", "value", "message"),
     [

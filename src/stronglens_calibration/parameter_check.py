@@ -1,7 +1,9 @@
 """Parameters checked before anything runs: a key given on the command line
 (``--params``) that the project does not have is refused with the nearest valid key, and
-every pipeline's parameters are parsed by its config class, so a bad value stops the run
-naming its dotted path before the first node (not hours later, when its node runs)."""
+every pipeline's section is parsed by its typed schema
+(:mod:`~stronglens_calibration.parameter_schema`), so an unknown key in a parameters file
+or a bad value stops the run naming its dotted path before the first node (not hours
+later, when its node runs). A section no pipeline has is refused too."""
 
 from __future__ import annotations
 
@@ -63,8 +65,10 @@ def _validators() -> dict[str, Callable[[Mapping[str, Any]], Any]]:
     from stronglens_calibration.pipelines.scan.config import ScanConfig
     from stronglens_calibration.pipelines.split.config import SplitConfig
     from stronglens_calibration.pipelines.train.config import TrainSettings
+    from stronglens_calibration.preflight import PreflightSettings
 
     return {
+        "preflight": PreflightSettings.from_params,
         "mock_survey": MockSurveyConfig.from_params,
         "ingest": IngestConfig.from_params,
         "quality": QualityConfig.from_params,
@@ -96,7 +100,21 @@ def check_parameters(
             f"{key!r}" + (f" (did you mean {near!r}?)" if near else "") for key, near in unknown
         )
         raise ParameterError(f"unknown parameter(s) given with --params:\n  {lines}")
-    for section, parse in _validators().items():
+    validators = _validators()
+    strays = sorted(
+        k for k, v in parameters.items() if isinstance(v, Mapping) and k not in validators
+    )
+    if strays:
+        lines = "\n  ".join(
+            f"{key!r}"
+            + "".join(
+                f" (did you mean {m!r}?)"
+                for m in difflib.get_close_matches(key, sorted(validators), n=1, cutoff=0.6)
+            )
+            for key in strays
+        )
+        raise ParameterError(f"parameter section(s) no pipeline reads:\n  {lines}")
+    for section, parse in validators.items():
         if section in parameters:
             try:
                 parse(parameters[section])

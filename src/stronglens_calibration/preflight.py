@@ -21,6 +21,7 @@ import click
 from kedro.framework.hooks import hook_impl
 
 from stronglens_calibration.datasets.location import dataset_location
+from stronglens_calibration.parameter_schema import ParameterError, PositiveFloat, Section
 from stronglens_calibration.storage.atomic_write import is_local
 
 logger = logging.getLogger(__name__)
@@ -214,15 +215,24 @@ def tracking_uri_of(context: Any) -> str:
     return uri
 
 
+class PreflightSettings(Section):
+    """``params:preflight`` (optional): seconds each probe may take."""
+
+    timeout_seconds: PositiveFloat = DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def from_params(cls, params: Any) -> PreflightSettings:
+        """Validate ``params:preflight``."""
+        return cls.parse(params, "preflight")
+
+
 def timeout_of(params: Any) -> float:
     """``preflight.timeout_seconds`` (seconds each probe may take), checked."""
-    section = (params or {}).get("preflight") or {}
-    value = section.get("timeout_seconds", DEFAULT_TIMEOUT_S)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise PreflightError(
-            f"parameter 'preflight.timeout_seconds' must be a number of seconds > 0, got {value!r}"
-        )
-    return float(value)
+    try:
+        settings = PreflightSettings.from_params((params or {}).get("preflight") or {})
+    except ParameterError as exc:
+        raise PreflightError(str(exc)) from None
+    return float(settings.timeout_seconds)
 
 
 class PreflightHook:

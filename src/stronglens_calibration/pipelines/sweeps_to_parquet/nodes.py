@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stronglens_calibration.checks import ParamReader
+from stronglens_calibration.pipelines.ingest.config import IngestConfig
 from stronglens_calibration.storage.fits_table import FITSTable
 
 
@@ -18,5 +18,5 @@ def convert_sweeps(
     from stronglens_calibration.spark.session import active_session
     from stronglens_calibration.spark.sweeps import sweeps_to_spark
 
-    chunk = ParamReader(params, "ingest").integer("sweep_chunk_rows", low=1)
+    chunk = IngestConfig.from_params(params).sweep_chunk_rows
     return sweeps_to_spark(negative_pool, chunk, active_session())
