@@ -25,7 +25,6 @@ LIBRARIES = (
     "gates",
     "storage",
     "schema",
-    "checks",
     "parameter_schema",
     "photometry",
     "stats",

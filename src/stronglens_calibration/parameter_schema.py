@@ -95,6 +95,8 @@ def interval_of(value: tuple[float, float], name: str) -> tuple[float, float]:
 def _dotted(path: str, loc: tuple[Any, ...]) -> str:
     out = path
     for part in loc:
+        if part == "[key]":  # pydantic's marker of a mapping's key (the key itself is bad)
+            continue
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
     return out
 

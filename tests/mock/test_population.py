@@ -113,8 +113,13 @@ def test_every_defect_appears_at_its_rate(lenscat, mock_params):
             ValueError,
             "mock_survey.lens_galaxy.ser_sersic_n",
         ),
-        (("noise", "sky_sigma"), {"g": 0.001, "r": 0.002}, KeyError, "mock_survey.noise.sky_sigma"),
-        (("shortcut", "enabled"), "yes", TypeError, "mock_survey.shortcut.enabled"),
+        (
+            ("noise", "sky_sigma"),
+            {"g": 0.001, "r": 0.002},
+            ValueError,
+            "mock_survey.noise.sky_sigma",
+        ),
+        (("shortcut", "enabled"), "yes", ValueError, "mock_survey.shortcut.enabled"),
         (("confusers", "weights"), {"donut": 1.0}, ValueError, "mock_survey.confusers.weights"),
     ],
 )
