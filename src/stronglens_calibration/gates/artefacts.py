@@ -15,7 +15,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter, minimum_filter
 
 from stronglens_calibration import BANDS
-from stronglens_calibration.stamps.geometry import radius_map
+from stronglens_calibration.stamps.geometry import centre_slice, radius_map
 
 #: Indicators per band and region, in feature order.
 KINDS: tuple[str, ...] = ("zero", "nan", "constant")
@@ -24,10 +24,10 @@ KINDS: tuple[str, ...] = ("zero", "nan", "constant")
 def _constant_centres(images: np.ndarray, window: int) -> np.ndarray:
     """Pixels at the centre of a ``window`` x ``window`` patch whose values are all equal
     (NaNs count as unequal); bool of the shape of ``images`` ``(n, 3, h, w)``."""
-    filled = np.where(np.isfinite(images), images, np.nan)
+    finite = np.isfinite(images)
     size = (1, 1, window, window)
-    high = maximum_filter(np.nan_to_num(filled, nan=np.inf), size=size, mode="nearest")
-    low = minimum_filter(np.nan_to_num(filled, nan=-np.inf), size=size, mode="nearest")
+    high = maximum_filter(np.where(finite, images, np.inf), size=size, mode="nearest")
+    low = minimum_filter(np.where(finite, images, -np.inf), size=size, mode="nearest")
     return high == low
 
 
@@ -64,6 +64,12 @@ def artefact_indicators(
     """
     if crops.ndim != 4 or crops.shape[1] != len(BANDS):
         raise ValueError(f"crops must be (n, {len(BANDS)}, c, c), got {crops.shape}")
+    # only the pixels of the regions and their patches' neighbours are needed: a pixel at
+    # r < outer lies within ceil(outer) - 1 of the centre, its patch window // 2 further
+    side = crops.shape[-1]
+    half = min(side // 2, int(np.ceil(max(core_radius_px, annulus_px[1]))) + window // 2)
+    window_px = centre_slice(side, 2 * half + 1)
+    crops = crops[:, :, window_px, window_px]
     r = radius_map(crops.shape[-1])
     regions = {
         "core": r < core_radius_px,
