@@ -61,3 +61,12 @@ def test_without_held_out_regions_it_says_so():
     assert "held_out_regions has 0 lenses" in out["reason"]
     with pytest.raises(ValueError, match="region_holdout"):
         region_transfer(scores.drop(columns="region_holdout"), OPS, ("A", "B"), 50, 1)
+
+
+def test_a_table_split_before_the_held_out_regions_is_refused_by_name(tmp_path):
+    from stronglens_calibration.evaluation.scoring import score_split
+    from stronglens_calibration.synthetic import synthetic_store
+
+    objects, stamps = synthetic_store(tmp_path, 20, size=91)
+    with pytest.raises(ValueError, match=r"region_holdout.*kedro run --pipelines split"):
+        score_split({}, objects.drop(columns="region_holdout"), stamps, "test", 8, None)

@@ -53,6 +53,12 @@ def score_split(
     from stronglens_calibration.models.data import StampDataset
     from stronglens_calibration.models.inference import score_dataset
 
+    missing = [c for c in SCORE_ID_COLUMNS if c not in objects.columns]
+    if missing:
+        raise ValueError(
+            f"the object table lacks column(s) {missing}: it was written by an older version "
+            "of the split; rerun `kedro run --pipelines split` and the pipelines after it"
+        )
     model, pre = from_artifact(lens_finder)
     ds = StampDataset(objects, stamps, (split,), pre)
     if len(ds) == 0:
