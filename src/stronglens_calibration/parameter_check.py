@@ -7,14 +7,13 @@ later, when its node runs). A section no pipeline has is refused too."""
 
 from __future__ import annotations
 
-import difflib
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
-from stronglens_calibration.parameter_schema import ParameterError
+from stronglens_calibration.parameter_schema import ParameterError, nearest_key
 
 __all__ = ["ParameterCheckHook", "ParameterError", "check_parameters"]
 
@@ -50,8 +49,7 @@ def unknown_keys(given: Mapping[str, Any], known: set[str]) -> list[tuple[str, s
     for key in sorted(leaf_keys(given)):
         if key in known:
             continue
-        nearest = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.0)
-        out.append((key, nearest[0] if nearest else ""))
+        out.append((key, nearest_key(key, known) or ""))
     return out
 
 
@@ -80,6 +78,13 @@ def _validators() -> dict[str, Callable[[Mapping[str, Any]], Any]]:
     }
 
 
+def _listing(unknown: list[tuple[str, str]]) -> str:
+    """One line per unknown key, with the nearest valid one when there is one."""
+    return "\n  ".join(
+        f"{key!r}" + (f" (did you mean {near!r}?)" if near else "") for key, near in unknown
+    )
+
+
 def check_parameters(
     parameters: Mapping[str, Any], runtime: Mapping[str, Any], reference: Mapping[str, Any]
 ) -> None:
@@ -96,24 +101,12 @@ def check_parameters(
     """
     unknown = unknown_keys(runtime, dotted_keys(reference))
     if unknown:
-        lines = "\n  ".join(
-            f"{key!r}" + (f" (did you mean {near!r}?)" if near else "") for key, near in unknown
-        )
-        raise ParameterError(f"unknown parameter(s) given with --params:\n  {lines}")
+        raise ParameterError(f"unknown parameter(s) given with --params:\n  {_listing(unknown)}")
     validators = _validators()
-    strays = sorted(
-        k for k, v in parameters.items() if isinstance(v, Mapping) and k not in validators
-    )
+    sections = {k: None for k, v in parameters.items() if isinstance(v, Mapping)}
+    strays = unknown_keys(sections, set(validators))
     if strays:
-        lines = "\n  ".join(
-            f"{key!r}"
-            + "".join(
-                f" (did you mean {m!r}?)"
-                for m in difflib.get_close_matches(key, sorted(validators), n=1, cutoff=0.6)
-            )
-            for key in strays
-        )
-        raise ParameterError(f"parameter section(s) no pipeline reads:\n  {lines}")
+        raise ParameterError(f"parameter section(s) no pipeline reads:\n  {_listing(strays)}")
     for section, parse in validators.items():
         if section in parameters:
             try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError
@@ -34,16 +34,24 @@ Tiers = Annotated[dict[Str, Annotated[str, Strict(), Field(min_length=1)]], Fiel
 S = TypeVar("S", bound="Section")
 
 
-def _min_le_max(value: tuple[float, float]) -> tuple[float, float]:
+def ordered_pair(value: tuple[float, float]) -> tuple[float, float]:
+    """``value`` if it is a ``(min, max)`` pair with ``min <= max`` (the message names no
+    parameter: the schema adds the dotted path)."""
     if value[0] > value[1]:
         raise ValueError(f"must have min <= max, got {list(value)}")
     return value
 
 
+def nearest_key(key: str, known: Iterable[str]) -> str | None:
+    """The valid key ``key`` is most likely a typo of, if any is close."""
+    near = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return near[0] if near else None
+
+
 def bounded_range(low: float | None = None, high: float | None = None) -> Any:
     """The type of a ``[min, max]`` pair of numbers within ``[low, high]``."""
     number = Annotated[float, Strict(), Field(ge=low, le=high)]
-    return Annotated[tuple[number, number], AfterValidator(_min_le_max)]
+    return Annotated[tuple[number, number], AfterValidator(ordered_pair)]
 
 
 #: A ``[min, max]`` pair of numbers.
@@ -83,13 +91,6 @@ class Section(BaseModel):
 def tier_names(tiers: Mapping[str, str]) -> tuple[str, ...]:
     """The distinct tiers of a :data:`Tiers` mapping, most confident first."""
     return tuple(dict.fromkeys(tiers.values()))
-
-
-def interval_of(value: tuple[float, float], name: str) -> tuple[float, float]:
-    """``value`` if it is a ``(min, max)`` pair with ``min <= max``."""
-    if value[0] > value[1]:
-        raise ValueError(f"parameter {name!r} must have min <= max, got {list(value)}")
-    return value
 
 
 def _dotted(path: str, loc: tuple[Any, ...]) -> str:
@@ -133,9 +134,9 @@ def _describe(schema: type[BaseModel], error: Mapping[str, Any], path: str) -> s
     kind = error["type"]
     if kind == "extra_forbidden":
         known = _fields_at(schema, loc[:-1])
-        near = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        near = nearest_key(str(loc[-1]), known)
         if near:
-            hint = f" (did you mean {_dotted(path, (*loc[:-1], near[0]))!r}?)"
+            hint = f" (did you mean {_dotted(path, (*loc[:-1], near))!r}?)"
         else:
             hint = f" (the keys here: {', '.join(known)})" if known else ""
         return f"parameter {name!r} is not a known key{hint}"

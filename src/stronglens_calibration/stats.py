@@ -34,6 +34,18 @@ def bootstrap_samples(
     return np.asarray(values, dtype=float)
 
 
+def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Central ``level`` percentile interval of resampled values (NaN dropped; NaN, NaN
+    when none is finite)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return float("nan"), float("nan")
+    tail = 50.0 * (1.0 - level)
+    lo, hi = np.percentile(values, [tail, 100.0 - tail])
+    return float(lo), float(hi)
+
+
 def bootstrap(
     statistic: Callable[[np.ndarray], float], labels: np.ndarray, n_boot: int, seed: int
 ) -> tuple[float, float]:
@@ -41,12 +53,7 @@ def bootstrap(
 
     ``statistic`` takes an index array into the sample and returns a float.
     """
-    values = bootstrap_samples(statistic, labels, n_boot, seed)
-    values = values[np.isfinite(values)]
-    if not values.size:
-        return float("nan"), float("nan")
-    lo, hi = np.percentile(values, [2.5, 97.5])
-    return float(lo), float(hi)
+    return percentile_interval(bootstrap_samples(statistic, labels, n_boot, seed))
 
 
 class BootstrapAUC:

@@ -25,7 +25,12 @@ from stronglens_calibration import BANDS
 from stronglens_calibration.evaluation.operating_points import threshold_at_fpr
 from stronglens_calibration.stamps.geometry import radius_map
 from stronglens_calibration.stamps.reading import read_stamps
-from stronglens_calibration.stats import bootstrap_samples, proportion, weighted_auc
+from stronglens_calibration.stats import (
+    bootstrap_samples,
+    percentile_interval,
+    proportion,
+    weighted_auc,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -226,15 +231,10 @@ def compare_with_baseline(
     samples = bootstrap_samples(stats, y, n_bootstrap, seed)
     point = stats(np.arange(len(y)))
 
-    def interval(values: np.ndarray) -> tuple[float, float]:
-        values = values[np.isfinite(values)]
-        lo, hi = np.percentile(values, [2.5, 97.5])
-        return float(lo), float(hi)
-
     cnn_auc, base_auc = float(point[0]), float(point[1])
-    cnn_ci, base_ci = interval(samples[:, 0]), interval(samples[:, 1])
-    lo, hi = interval(samples[:, 0] - samples[:, 1])
-    tpr_lo, tpr_hi = interval(samples[:, 2] - samples[:, 3])
+    cnn_ci, base_ci = percentile_interval(samples[:, 0]), percentile_interval(samples[:, 1])
+    lo, hi = percentile_interval(samples[:, 0] - samples[:, 1])
+    tpr_lo, tpr_hi = percentile_interval(samples[:, 2] - samples[:, 3])
     cnn_tpr = proportion(int(cnn_hit[lens].sum()), int(lens.sum()))
     tpr = proportion(int(base_hit[lens].sum()), int(lens.sum()))
     auc_text = (

@@ -17,7 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stronglens_calibration.stats import bootstrap_samples, proportion, weighted_auc
+from stronglens_calibration.stats import (
+    bootstrap_samples,
+    percentile_interval,
+    proportion,
+    weighted_auc,
+)
 
 #: The two parts of the test split, in report order.
 PARTS: tuple[str, ...] = ("held_out_regions", "fine_pixels")
@@ -93,16 +98,10 @@ def region_transfer(
     samples = bootstrap_samples(aucs, 2 * held.astype(int) + y, n_bootstrap, seed)
     point = aucs(np.arange(len(y)))
 
-    def interval(column: int) -> tuple[float, float]:
-        values = samples[:, column]
-        values = values[np.isfinite(values)]
-        lo, hi = np.percentile(values, [2.5, 97.5])
-        return float(lo), float(hi)
-
     out: dict[str, Any] = {"available": True}
     for k, part in enumerate(PARTS):
         m = masks[part]
-        lo, hi = interval(k)
+        lo, hi = percentile_interval(samples[:, k])
         rates: dict[str, Any] = {}
         for name, op in operating_points.items():
             sel = z > float(op["threshold_logit"])
@@ -124,7 +123,7 @@ def region_transfer(
             "auc_ci_high": hi,
             "operating_points": rates,
         }
-    lo, hi = interval(2)
+    lo, hi = percentile_interval(samples[:, 2])
     diff = float(point[2])
     p_value = _permutation_p(y, z, held, diff, n_bootstrap, seed)
     out.update(

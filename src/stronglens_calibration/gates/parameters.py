@@ -9,7 +9,6 @@ configured without touching this module.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -21,17 +20,18 @@ from stronglens_calibration.gates import registry
 from stronglens_calibration.gates.arc_suppression import ExcessLight
 from stronglens_calibration.gates.registry import GateDefinition
 from stronglens_calibration.gates.verdicts import INCONCLUSIVE_RULES
-from stronglens_calibration.models.training import check_device
+from stronglens_calibration.models.training import TorchDevice
 from stronglens_calibration.parameter_schema import (
     Bool,
     Int,
-    NonNegativeFloat,
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
     Section,
     Str,
-    interval_of,
+    bounded_range,
+    nearest_key,
+    ordered_pair,
 )
 
 #: An integer of at least 10 (sample sizes, resamples).
@@ -103,12 +103,7 @@ class ModelGate(Section):
     """Gate 1.7 scores the trained network: batch size, device."""
 
     batch_size: PositiveInt
-    device: Str
-
-    @field_validator("device")
-    @classmethod
-    def _available(cls, value: str) -> str:
-        return check_device(value, "shortcut_gates.model_gate.device")
+    device: TorchDevice
 
 
 def _is_number(value: Any) -> bool:
@@ -133,7 +128,10 @@ def _threshold(value: Any, gate: GateDefinition) -> Any:
             raise ValueError(f"parameter {name!r} must be a [min, max] pair, got {value!r}")
         if min(pair) < 0:
             raise ValueError(f"parameter {name!r} must be >= 0, got {list(pair)}")
-        return list(interval_of((float(pair[0]), float(pair[1])), name))
+        try:
+            return list(ordered_pair((float(pair[0]), float(pair[1]))))
+        except ValueError as exc:
+            raise ValueError(f"parameter {name!r} {exc}") from None
     if gate.rule == "auc":
         return number(0.5, 1.0)
     if gate.rule == "probability":
@@ -153,8 +151,8 @@ class ShortcutGatesParameters(Section):
     diagnostic_core_radius_px: PositiveFloat
     diagnostic_max_per_class: AtLeastTen
     diagnostic_logistic_C: PositiveFloat  # noqa: N815 (the parameter's name)
-    arc_annulus_px: tuple[NonNegativeFloat, NonNegativeFloat]
-    noise_annulus_px: tuple[NonNegativeFloat, NonNegativeFloat]
+    arc_annulus_px: bounded_range(0.0)
+    noise_annulus_px: bounded_range(0.0)
     arc_suppression: ExcessLight
     network_clip_sigma: PositiveFloat
     radial: Radial
@@ -175,11 +173,6 @@ class ShortcutGatesParameters(Section):
             )
         return value
 
-    @field_validator("arc_annulus_px", "noise_annulus_px")
-    @classmethod
-    def _ordered(cls, value: tuple[float, float], info: Any) -> tuple[float, float]:
-        return interval_of(value, f"shortcut_gates.{info.field_name}")
-
     @field_validator("thresholds")
     @classmethod
     def _registered(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -188,14 +181,11 @@ class ShortcutGatesParameters(Section):
         keys = {g.threshold_key: g for g in registry.GATES.values()}
         unknown = sorted(set(value) - set(keys))
         if unknown:
-            hints = [
-                f"'shortcut_gates.thresholds.{k}'"
-                + "".join(
-                    f" (did you mean 'shortcut_gates.thresholds.{m}'?)"
-                    for m in difflib.get_close_matches(k, sorted(keys), n=1, cutoff=0.6)
-                )
-                for k in unknown
-            ]
+            hints = []
+            for k in unknown:
+                near = nearest_key(k, keys)
+                hint = f" (did you mean 'shortcut_gates.thresholds.{near}'?)" if near else ""
+                hints.append(f"'shortcut_gates.thresholds.{k}'{hint}")
             raise ValueError(f"unknown gate threshold(s): {', '.join(hints)}")
         missing = sorted(set(keys) - set(value))
         if missing:

@@ -10,10 +10,11 @@ import os
 import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import torch
+from pydantic import AfterValidator, Strict
 from sklearn.metrics import roc_auc_score
 from torch.utils.data import DataLoader, WeightedRandomSampler
 from tqdm.auto import tqdm
@@ -42,40 +43,45 @@ class TrainConfig:
     balance: str  # "sampler" or "loss"
 
 
-def check_device(requested: str, parameter: str = "device") -> str:
+def check_device(requested: str, parameter: str | None = "device") -> str:
     """``requested`` when this machine has it (``auto`` always), else a ``ValueError``
-    naming ``parameter``: a CUDA device on a machine without one, a CUDA index beyond
-    the devices present, MPS where there is none, or a name torch does not know."""
+    naming ``parameter`` (``None``: the message names none, as a schema type's, whose
+    schema adds the dotted path): a CUDA device on a machine without one, a CUDA index
+    beyond the devices present, MPS where there is none, or a name torch does not know."""
     requested = str(requested)
+    name = f"parameter '{parameter}' " if parameter else ""
     if requested == "auto":
         return requested
     try:
         device = torch.device(requested)
     except RuntimeError as exc:
         raise ValueError(
-            f"parameter '{parameter}' must be 'auto' or a torch device name (cpu, cuda, "
+            f"{name}must be 'auto' or a torch device name (cpu, cuda, "
             f"cuda:0, mps), got {requested!r}"
         ) from exc
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:
             raise ValueError(
-                f"parameter '{parameter}' asks for {requested!r}, but this machine has no "
+                f"{name}asks for {requested!r}, but this machine has no "
                 "CUDA device (or this torch build has no CUDA); use 'auto' or 'cpu'"
             )
         if device.index is not None and device.index >= count:
             raise ValueError(
-                f"parameter '{parameter}' asks for {requested!r}, but this machine has "
+                f"{name}asks for {requested!r}, but this machine has "
                 f"{count} CUDA device(s) (cuda:0 to cuda:{count - 1})"
             )
     if device.type == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
             raise ValueError(
-                f"parameter '{parameter}' asks for 'mps', but MPS is not available here; "
-                "use 'auto' or 'cpu'"
+                f"{name}asks for 'mps', but MPS is not available here; use 'auto' or 'cpu'"
             )
     return requested
+
+
+#: A schema field holding ``auto`` or a torch device this machine has.
+TorchDevice = Annotated[str, Strict(), AfterValidator(lambda value: check_device(value, None))]
 
 
 def select_device(requested: str = "auto", parameter: str = "device") -> torch.device:

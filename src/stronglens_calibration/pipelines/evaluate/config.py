@@ -13,7 +13,7 @@ from stronglens_calibration.evaluation.injection import InjectionParameters
 from stronglens_calibration.evaluation.metrics import MetricsConfig
 from stronglens_calibration.evaluation.selection import RealismConfig
 from stronglens_calibration.gates.arc_suppression import ExcessLight
-from stronglens_calibration.models.training import check_device
+from stronglens_calibration.models.training import TorchDevice
 from stronglens_calibration.parameter_schema import (
     Bool,
     Float,
@@ -22,15 +22,12 @@ from stronglens_calibration.parameter_schema import (
     NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
+    Range,
     Section,
-    Str,
     Tiers,
-    interval_of,
+    bounded_range,
     tier_names,
 )
-
-#: A ``[min, max]`` pair of numbers.
-Pair = tuple[Float, Float]
 
 
 class Realism(Section):
@@ -38,17 +35,12 @@ class Realism(Section):
     the central aperture (pixels), the arc-light finder, the probe's folds and what is
     accepted."""
 
-    lensed_mag_r: Pair
+    lensed_mag_r: Range
     aperture_radius_px: PositiveFloat
     arc_light: ExcessLight
     probe_folds: Annotated[int, Strict(), Field(ge=2)]
-    brightness_ratio_ok: Pair
+    brightness_ratio_ok: Range
     probe_auc_ok: Annotated[float, Strict(), Field(ge=0.5, le=1.0)]
-
-    @field_validator("lensed_mag_r", "brightness_ratio_ok")
-    @classmethod
-    def _ordered(cls, value: tuple[float, float], info: Any) -> tuple[float, float]:
-        return interval_of(value, f"evaluate.realism.{info.field_name}")
 
 
 class Baseline(Section):
@@ -86,7 +78,7 @@ class EvaluateConfig(Section):
     :attr:`baseline_config` are what the evaluation library takes."""
 
     seed: Int
-    device: Str
+    device: TorchDevice
     allow_failed_model_gate: Bool
     batch_size: PositiveInt
     tiers: Tiers
@@ -96,17 +88,12 @@ class EvaluateConfig(Section):
     n_bootstrap: Annotated[int, Strict(), Field(ge=10)]
     ece_bins: PositiveInt
     core_radius_px: PositiveFloat
-    annulus_px: tuple[NonNegativeFloat, NonNegativeFloat]
+    annulus_px: bounded_range(0.0)
     injection_hosts_exclude_confusers: Bool
     injection: InjectionParameters
     realism: Realism
     baseline: Baseline
     gallery: Gallery
-
-    @field_validator("device")
-    @classmethod
-    def _available(cls, value: str) -> str:
-        return check_device(value, "evaluate.device")
 
     @field_validator("survey_prevalence")
     @classmethod
@@ -123,11 +110,6 @@ class EvaluateConfig(Section):
                     f"parameter 'evaluate.probability_thresholds' must lie in (0, 1), got {t}"
                 )
         return value
-
-    @field_validator("annulus_px")
-    @classmethod
-    def _annulus(cls, value: tuple[float, float]) -> tuple[float, float]:
-        return interval_of(value, "evaluate.annulus_px")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> EvaluateConfig:

@@ -19,10 +19,11 @@ from stronglens_calibration.parameter_schema import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
+    Range,
     Section,
     Str,
     Tiers,
-    interval_of,
+    bounded_range,
 )
 from stronglens_calibration.stamps.cutout_service import CutoutService, CutoutServiceConfig
 from stronglens_calibration.stamps.store import ReadLimits, StampChecks
@@ -67,14 +68,9 @@ class CutsSection(Section):
     types: tuple[TractorType, ...]
     reject_maskbits: tuple[Annotated[int, Strict(), Field(ge=0, le=63)], ...]
     min_nobs: MinNobs
-    mag_z: tuple[Float, Float]
-    dec_deg: tuple[Declination, Declination]
+    mag_z: Range
+    dec_deg: bounded_range(-90.0, 90.0)
     apply_to_positives: Bool
-
-    @field_validator("mag_z", "dec_deg")
-    @classmethod
-    def _ordered(cls, value: tuple[float, float], info: Any) -> tuple[float, float]:
-        return interval_of(value, f"ingest.cuts.{info.field_name}")
 
 
 class HardConfusers(Section):

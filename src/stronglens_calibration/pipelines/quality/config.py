@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import field_validator
-
 from stronglens_calibration.parameter_schema import (
     Fraction,
-    NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
     Section,
-    interval_of,
+    bounded_range,
 )
 
 
@@ -33,16 +30,11 @@ class QualityConfig(Section):
 
     stamp_size: PositiveInt
     core_radius_px: PositiveFloat
-    annulus_px: tuple[NonNegativeFloat, NonNegativeFloat]
+    annulus_px: bounded_range(0.0)
     batch_size: PositiveInt
     n_workers: PositiveInt
     engine: Literal["pandas", "spark"]
     no_coverage: NoCoverage
-
-    @field_validator("annulus_px")
-    @classmethod
-    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
-        return interval_of(value, "quality.annulus_px")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> QualityConfig:

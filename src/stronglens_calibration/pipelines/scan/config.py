@@ -9,15 +9,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, Strict, field_validator
 
-from stronglens_calibration.models.training import check_device
+from stronglens_calibration.models.training import TorchDevice
 from stronglens_calibration.parameter_schema import (
     Fraction,
-    NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
     Section,
     Str,
-    interval_of,
+    bounded_range,
 )
 from stronglens_calibration.pipelines.ingest.config import Bricks, CutoutFiles
 from stronglens_calibration.pipelines.quality.config import NoCoverage
@@ -31,13 +30,8 @@ class StampRules(Section):
 
     stamp_size: PositiveInt
     core_radius_px: PositiveFloat
-    annulus_px: tuple[NonNegativeFloat, NonNegativeFloat]
+    annulus_px: bounded_range(0.0)
     no_coverage: NoCoverage
-
-    @field_validator("annulus_px")
-    @classmethod
-    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
-        return interval_of(value, "scan.quality.annulus_px")
 
 
 class Display(Section):
@@ -81,7 +75,7 @@ class ScanConfig(Section):
     positions_file: Str | None
     shard_size: PositiveInt
     batch_size: PositiveInt
-    device: Str
+    device: TorchDevice
     cpu_threads: Literal["auto"] | PositiveInt
     retain_freed_memory_mib: Annotated[int, Strict(), Field(ge=0, le=1024)]
     model_run_id: Str | None
@@ -98,11 +92,6 @@ class ScanConfig(Section):
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
-
-    @field_validator("device")
-    @classmethod
-    def _available(cls, value: str) -> str:
-        return check_device(value, "scan.device")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> ScanConfig:

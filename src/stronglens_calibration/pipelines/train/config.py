@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from stronglens_calibration.models.networks import NETWORKS
 from stronglens_calibration.models.preprocessing import Preprocessing
-from stronglens_calibration.models.training import TrainConfig, check_device
+from stronglens_calibration.models.training import TorchDevice, TrainConfig
 from stronglens_calibration.parameter_schema import (
     Bool,
     Fraction,
@@ -64,7 +64,7 @@ class TrainSettings(Section):
     """
 
     seed: Int
-    device: Str
+    device: TorchDevice
     checkpoint_dir: Str
     resume: Bool
     model: Model
@@ -77,11 +77,6 @@ class TrainSettings(Section):
     patience: PositiveInt
     num_workers: NonNegativeInt
     balance: Literal["sampler", "loss"]
-
-    @field_validator("device")
-    @classmethod
-    def _available(cls, value: str) -> str:
-        return check_device(value, "train.device")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> TrainSettings:
