@@ -35,8 +35,8 @@ def bootstrap_samples(
 
 
 def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Central ``level`` percentile interval of resampled values (NaN dropped; NaN, NaN
-    when none is finite)."""
+    """Central ``level`` percentile interval of resampled values ``(n,)`` (NaN dropped;
+    NaN, NaN when none is finite)."""
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
     if not values.size:
