@@ -75,6 +75,7 @@ def test_every_library_is_listed() -> None:
         "config_loader",
         "preflight",
         "run_lock",
+        "output_sets",
         "parameter_check",
     }
     found = {p.stem for p in PACKAGE.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}

@@ -30,6 +30,24 @@ logger = logging.getLogger(__name__)
 ANCHOR_DATASET = "objects_ingested"
 
 
+def data_root(
+    run_params: dict[str, Any], globals_: dict[str, Any], catalog: Any
+) -> tuple[Any, str, str] | None:
+    """The data root of a run: its filesystem (that of :data:`ANCHOR_DATASET`, with its
+    credentials), its path as that filesystem takes it, and its URI for messages;
+    ``None`` for a catalog without the anchor entry."""
+    from stronglens_calibration.datasets.location import dataset_location
+
+    root = normalise_uri(resolved_data_root(run_params.get("runtime_params"), globals_))
+    try:
+        location = dataset_location(catalog.get(ANCHOR_DATASET))
+    except Exception:  # noqa: BLE001 - a catalog without the anchor has no data root
+        location = None
+    if location is None:
+        return None
+    return location.fs, location.fs._strip_protocol(root), root
+
+
 class DataRootBusy(click.ClickException, RuntimeError):
     """A run refused because another holds its data root (one screen, no traceback)."""
 
@@ -66,16 +84,8 @@ class DataRootLockHook:
         self._globals = context_globals(context)
 
     def _lock_for(self, run_params: dict[str, Any], catalog: Any) -> DataRootLock | None:
-        from stronglens_calibration.datasets.location import dataset_location
-
-        root = normalise_uri(resolved_data_root(run_params.get("runtime_params"), self._globals))
-        try:
-            location = dataset_location(catalog.get(ANCHOR_DATASET))
-        except Exception:  # noqa: BLE001 - a catalog without the anchor has no data root
-            location = None
-        if location is None:
-            return None
-        return DataRootLock(location.fs, location.fs._strip_protocol(root), root)
+        found = data_root(run_params, self._globals, catalog)
+        return None if found is None else DataRootLock(*found)
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:

@@ -5,6 +5,7 @@ from stronglens_calibration.warning_filters import quiet_third_party_warnings
 quiet_third_party_warnings()  # before the imports below raise them
 
 from stronglens_calibration.config_loader import ProjectConfigLoader  # noqa: E402
+from stronglens_calibration.output_sets import OutputSetHook  # noqa: E402
 from stronglens_calibration.parameter_check import ParameterCheckHook  # noqa: E402
 from stronglens_calibration.preflight import PreflightHook  # noqa: E402
 from stronglens_calibration.run_lock import DataRootLockHook  # noqa: E402
@@ -25,6 +26,9 @@ HOOKS = (
     MlflowArtifactsHook(),
     LensFinderRegistryHook(),
     RunReportHook(),
+    # registered last, so called first after a save (a set is published before the
+    # artifacts are logged) and on an error (the run report sees the files that stay)
+    OutputSetHook(),
 )
 
 CONFIG_LOADER_CLASS = ProjectConfigLoader

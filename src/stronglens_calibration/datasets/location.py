@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from kedro.io.core import get_filepath_str
+from kedro.io.core import AbstractDataset, get_filepath_str
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,11 @@ class Location:
 
 def dataset_location(dataset: Any) -> Location | None:
     """The storage of a file- or folder-backed dataset (kedro-datasets' and the project's
-    own); ``None`` for in-memory and other datasets."""
+    own); ``None`` for in-memory and other datasets. An entry standing in for another
+    during a run (a staged output) has the storage of the entry it stands in for."""
+    inner = getattr(dataset, "published", None)
+    if isinstance(inner, AbstractDataset):
+        dataset = inner
     fs = getattr(dataset, "_fs", None) or getattr(dataset, "_filesystem", None)
     if fs is None:
         return None

@@ -3,7 +3,9 @@ the stamp-store generation it describes current."""
 
 from __future__ import annotations
 
+import copy
 import io
+from pathlib import PurePosixPath
 from typing import Any
 
 import pandas as pd
@@ -47,7 +49,24 @@ class ObjectTableDataset(ParquetDataset):
         data.to_parquet(buf, **self._save_args)
         write_atomically(self._fs, path, buf.getvalue())
         self._invalidate_cache()
+        self._make_store_current(data)
+
+    def _make_store_current(self, data: pd.DataFrame) -> None:
         if self._stamp_store is not None:
             store_id = table_store_id(data, str(self._filepath))
             if store_id is not None:
                 commit_generation(self._fs, self._stamp_store, store_id)
+
+    def staging_copy(self, filepath: str) -> ObjectTableDataset:
+        """This table written to ``filepath`` (protocol stripped) without touching the
+        stamp store: a staged table makes its generation current only once it is
+        published (:meth:`after_published`)."""
+        staged = copy.copy(self)
+        staged._filepath = PurePosixPath(filepath)
+        staged._stamp_store = None
+        return staged
+
+    def after_published(self) -> None:
+        """The table's file was replaced by a staged one: its generation becomes current."""
+        if self._stamp_store is not None:
+            self._make_store_current(self.load())

@@ -1,4 +1,4 @@
-"""Logs the files of selected datasets as MLflow artifacts as soon as they are saved.
+"""Logs the files of selected datasets as MLflow artifacts as soon as they are published.
 
 A catalog entry opts in with ``metadata: {mlflow_artifact: <artifact folder>}``. The file
 is read back through the dataset's own filesystem, so figures, reports and the model are
@@ -62,10 +62,11 @@ def log_dataset_file(dataset: Any, folder: str) -> None:
 
 
 class MlflowArtifactsHook:
-    """Logs every dataset with ``metadata.mlflow_artifact`` after it is saved."""
+    """Logs every dataset with ``metadata.mlflow_artifact`` once its file is published."""
 
     def __init__(self) -> None:
         self._catalog: Any = None
+        self._waiting: list[tuple[str, str]] = []
 
     @hook_impl
     def after_catalog_created(self, catalog: Any) -> None:
@@ -79,12 +80,32 @@ class MlflowArtifactsHook:
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        """A file is logged once it is published: at once for most, and for a file of an
+        output set when its set is (the set's last save)."""
         import mlflow
 
         if self._catalog is None or mlflow.active_run() is None:
             return
-        dataset = self._catalog.get(dataset_name)
-        folder = artifact_folder(dataset)
+        folder = artifact_folder(self._catalog.get(dataset_name))
         if folder:
+            self._waiting.append((dataset_name, folder))
+        still = []
+        for name, folder in self._waiting:
+            dataset = self._catalog.get(name)
+            if getattr(dataset, "awaiting_publication", False):
+                still.append((name, folder))
+                continue
             log_dataset_file(dataset, folder)
-            logger.debug("logged %s to MLflow artifacts/%s", dataset_name, folder)
+            logger.debug("logged %s to MLflow artifacts/%s", name, folder)
+        self._waiting = still
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        self._waiting = []
+
+    @hook_impl
+    def on_pipeline_error(
+        self, error: Exception, run_params: dict[str, Any], pipeline: Any, catalog: Any
+    ) -> None:
+        """Files of sets that were never published are not this run's: not logged."""
+        self._waiting = []
