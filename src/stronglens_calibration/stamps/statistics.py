@@ -195,15 +195,15 @@ def _statistics(
         else:
             all_nonfinite[s, b] = True
     core_pix = np.take(flat, core_idx, axis=2)
-    ring = np.take(flat, ring_idx, axis=2).reshape(n * nb, -1)
+    # a gather along the last axis of a 2-D view is about twice as fast as of the 3-D one
+    ring = np.take(flat.reshape(n * nb, -1), ring_idx, axis=1)
     ok_rows = row_ok.reshape(-1)
     medians = nanmedian_rows(ring, overwrite_input=True, finite_rows=ok_rows).reshape(n, nb)
     np.subtract(ring, medians.reshape(-1, 1).astype(np.float32), out=ring)
     np.abs(ring, out=ring)
     mads = nanmedian_rows(ring, overwrite_input=True, finite_rows=ok_rows).reshape(n, nb)
-    # exact zeros are rare in real noise: runs are looked for only in stamps that have
-    # one (``all`` of a float band is False when it holds a zero; NaN counts as non-zero)
-    has_zero = ~flat.all(axis=2).all(axis=1)
+    # exact zeros are rare in real noise: runs are looked for only in stamps that have one
+    has_zero = (stamps.reshape(n, -1) == 0).any(axis=1)
     zero_rows = np.flatnonzero(has_zero)
     zero_frac = np.zeros((n, nb), dtype=np.float32)
     zero_in_core = np.zeros(n, dtype=bool)

@@ -40,7 +40,7 @@ def scanned(tmp_path_factory, project_parameters):
     params["quality"]["n_workers"] = 1
     params["split"]["tolerance"] = 0.2
     params["shortcut_gates"].update(enforce=False, n_bootstrap=50)
-    params["train"].update(epochs=25, patience=6, num_workers=0)
+    params["train"].update(epochs=25, patience=25, num_workers=0)
     params["train"]["checkpoint_dir"] = str(root / "06_models/checkpoints")
     ev = params["evaluate"]
     ev.update(n_bootstrap=50, device="cpu")
