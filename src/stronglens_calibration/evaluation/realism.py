@@ -15,6 +15,9 @@ from stronglens_calibration.stamps.geometry import annulus_mask, core_mask
 from stronglens_calibration.stamps.statistics import nanmedian_rows
 from stronglens_calibration.stats import bootstrap, bootstrap_auc
 
+#: Inverse L2 strengths the realism probe chooses among, in each training part.
+PROBE_STRENGTHS: tuple[float, ...] = tuple(float(c) for c in np.logspace(-3, 1, 9))
+
 
 def _band_index(stamps: np.ndarray, band: str) -> int:
     """Index of ``band`` in ``(n, 3, H, H)`` stamps, or a ValueError naming what is wrong."""
@@ -148,6 +151,11 @@ def linear_probe(
 
     Each object is scored by a model fitted on the other folds (features Gaussianised
     and standardised on the training folds; :func:`~.gates.statistics.out_of_fold_scores`).
+    The L2 strength is chosen from :data:`PROBE_STRENGTHS` inside each training part
+    (nested cross validation): the network's features are many (128 for the default
+    network) against a few hundred objects, and a fixed weak regularisation fits their
+    noise, which pulls the probe's AUC towards 0.5, that is towards "injections look
+    real".
     With ``injected_hosts`` (the host of each injection), all injections into one host
     fall in one fold: a host seen in training would otherwise let the probe recognise
     its other injections by the host, not by the arcs.
@@ -158,7 +166,8 @@ def linear_probe(
     Returns
     -------
     dict
-        ``auc``, ``ci_low``, ``ci_high``, ``n_real``, ``n_injected``, ``folds``.
+        ``auc``, ``ci_low``, ``ci_high``, ``n_real``, ``n_injected``, ``folds``,
+        ``grouped_by_host`` and ``strengths`` (the inverse L2 strength of each fold).
     """
     real = np.asarray(real_features, dtype=np.float64)
     inj = np.asarray(injected_features, dtype=np.float64)
@@ -169,7 +178,10 @@ def linear_probe(
     if injected_hosts is not None:
         hosts = pd.factorize(np.asarray(injected_hosts))[0]
         groups = np.concatenate([-1 - np.arange(len(real)), hosts])  # each real lens alone
-    scores = out_of_fold_scores(x, y, w, folds, seed, groups=groups)
+    strengths: list[float] = []
+    scores = out_of_fold_scores(
+        x, y, w, folds, seed, c=PROBE_STRENGTHS, groups=groups, chosen=strengths
+    )
     lo, hi = bootstrap_auc(y, scores, np.ones(len(y)), n_boot, seed)
     return {
         "auc": float(roc_auc_score(y, scores)),
@@ -179,4 +191,5 @@ def linear_probe(
         "n_injected": int(len(inj)),
         "folds": int(folds),
         "grouped_by_host": injected_hosts is not None,
+        "strengths": strengths,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from scipy.special import ndtri
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -47,14 +49,69 @@ class GaussianRankScaler(TransformerMixin, BaseEstimator):
         return ndtri(np.clip(out, 1e-7, 1 - 1e-7))
 
 
+def _probe(c: float) -> object:
+    """Gaussianised, z-scored logistic regression of inverse L2 strength ``c``."""
+    return make_pipeline(
+        GaussianRankScaler(n_quantiles=200),
+        StandardScaler(),
+        LogisticRegression(C=c, max_iter=5000),
+    )
+
+
+def _folds(
+    features: np.ndarray, labels: np.ndarray, folds: int, seed: int, groups: np.ndarray | None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified (and, with ``groups``, grouped) k-fold train/test index pairs."""
+    if groups is None:
+        cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+        return list(cv.split(features, labels))
+    cv = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+    return list(cv.split(features, labels, np.asarray(groups)))
+
+
+def chosen_strength(
+    features: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray,
+    strengths: Sequence[float],
+    folds: int,
+    seed: int,
+    groups: np.ndarray | None = None,
+) -> float:
+    """The inverse L2 strength of ``strengths`` whose out-of-fold scores on this sample
+    rank its classes best (AUC); a tie goes to the stronger regularisation.
+
+    Used inside each training part of :func:`out_of_fold_scores` (nested cross
+    validation), so the objects a probe is finally scored on never choose its strength.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    n_min = int(np.bincount(labels, minlength=2).min())
+    inner = _folds(features, labels, max(2, min(folds, n_min)), seed, groups)
+    best_c, best_auc = float("nan"), -np.inf
+    for c in sorted(float(v) for v in strengths):
+        scores = np.zeros(len(labels))
+        for train, test in inner:
+            model = _probe(c)
+            model.fit(
+                features[train], labels[train], logisticregression__sample_weight=weights[train]
+            )
+            scores[test] = model.predict_proba(features[test])[:, 1]
+        auc = roc_auc_score(labels, scores)
+        if auc > best_auc + 1e-12:
+            best_c, best_auc = c, auc
+    return best_c
+
+
 def out_of_fold_scores(
     features: np.ndarray,
     labels: np.ndarray,
     weights: np.ndarray,
     folds: int,
     seed: int,
-    c: float = 1.0,
+    c: float | Sequence[float] = 1.0,
     groups: np.ndarray | None = None,
+    chosen: list[float] | None = None,
 ) -> np.ndarray:
     """Scores of a standardised logistic regression, each object scored by a model that
     did not see it (stratified k-fold; with ``groups``, objects of one group are always
@@ -78,10 +135,14 @@ def out_of_fold_scores(
         ``(n,)`` sample weights used in fitting.
     folds, seed : int
         Stratified k-fold split.
-    c : float
-        Inverse L2 regularisation strength.
+    c : float or sequence of float
+        Inverse L2 regularisation strength; a sequence: chosen for each fold on its
+        training part alone (:func:`chosen_strength`), for many features on few objects,
+        where a fixed weak regularisation fits noise and pulls the AUC towards 0.5.
     groups : numpy.ndarray, optional
         ``(n,)`` group labels (e.g. the host galaxy of each injection).
+    chosen : list, optional
+        Receives the strength used in each fold.
 
     Returns
     -------
@@ -101,18 +162,17 @@ def out_of_fold_scores(
     if not varying.any():
         return np.full(len(labels), 0.5)
     features = features[:, varying]
+    weights = np.asarray(weights, dtype=np.float64)
     scores = np.zeros(len(labels))
-    if groups is None:
-        splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(features, labels)
-    else:
-        cv = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
-        splits = cv.split(features, labels, np.asarray(groups))
-    for train, test in splits:
-        model = make_pipeline(
-            GaussianRankScaler(n_quantiles=200),
-            StandardScaler(),
-            LogisticRegression(C=c, max_iter=5000),
-        )
+    for train, test in _folds(features, labels, folds, seed, groups):
+        strength = c
+        if not np.isscalar(c):
+            sub = None if groups is None else np.asarray(groups)[train]
+            x, y, w = features[train], labels[train], weights[train]
+            strength = chosen_strength(x, y, w, c, folds, seed, sub)
+        if chosen is not None:
+            chosen.append(float(strength))
+        model = _probe(float(strength))
         model.fit(features[train], labels[train], logisticregression__sample_weight=weights[train])
         scores[test] = model.predict_proba(features[test])[:, 1]
     return scores
