@@ -9,7 +9,7 @@ from scipy.special import ndtri
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from stronglens_calibration.stats import cohens_d
@@ -49,7 +49,7 @@ class GaussianRankScaler(TransformerMixin, BaseEstimator):
         return ndtri(np.clip(out, 1e-7, 1 - 1e-7))
 
 
-def _probe(c: float) -> object:
+def _probe(c: float) -> Pipeline:
     """Gaussianised, z-scored logistic regression of inverse L2 strength ``c``."""
     return make_pipeline(
         GaussianRankScaler(n_quantiles=200),
@@ -78,25 +78,42 @@ def chosen_strength(
     seed: int,
     groups: np.ndarray | None = None,
 ) -> float:
-    """The inverse L2 strength of ``strengths`` whose out-of-fold scores on this sample
-    rank its classes best (AUC); a tie goes to the stronger regularisation.
+    """The inverse L2 strength whose :func:`out_of_fold_scores` on this sample rank its
+    classes best (AUC); a tie goes to the stronger regularisation.
 
-    Used inside each training part of :func:`out_of_fold_scores` (nested cross
+    Called on each training part of :func:`out_of_fold_scores` (nested cross
     validation), so the objects a probe is finally scored on never choose its strength.
+
+    Parameters
+    ----------
+    features : numpy.ndarray
+        ``(n, k)``.
+    labels : numpy.ndarray
+        ``(n,)`` 0/1.
+    weights : numpy.ndarray
+        ``(n,)`` sample weights used in fitting.
+    strengths : sequence of float
+        Candidate inverse L2 strengths (positive).
+    folds, seed : int
+        Inner k-fold split (fewer folds when the smaller class has fewer objects).
+    groups : numpy.ndarray, optional
+        ``(n,)`` group labels, kept within one inner fold.
+
+    Returns
+    -------
+    float
+        The chosen strength.
     """
     from sklearn.metrics import roc_auc_score
 
-    n_min = int(np.bincount(labels, minlength=2).min())
-    inner = _folds(features, labels, max(2, min(folds, n_min)), seed, groups)
-    best_c, best_auc = float("nan"), -np.inf
-    for c in sorted(float(v) for v in strengths):
-        scores = np.zeros(len(labels))
-        for train, test in inner:
-            model = _probe(c)
-            model.fit(
-                features[train], labels[train], logisticregression__sample_weight=weights[train]
-            )
-            scores[test] = model.predict_proba(features[test])[:, 1]
+    candidates = sorted(float(v) for v in strengths)
+    if not candidates or candidates[0] <= 0:
+        raise ValueError(f"'strengths' must be positive numbers, got {list(strengths)!r}")
+    labels = np.asarray(labels).astype(int)
+    inner = max(2, min(folds, int(np.bincount(labels, minlength=2).min())))
+    best_c, best_auc = candidates[0], -np.inf
+    for c in candidates:
+        scores = out_of_fold_scores(features, labels, weights, inner, seed, c, groups)
         auc = roc_auc_score(labels, scores)
         if auc > best_auc + 1e-12:
             best_c, best_auc = c, auc

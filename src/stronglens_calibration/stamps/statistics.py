@@ -203,7 +203,7 @@ def _statistics(
     np.abs(ring, out=ring)
     mads = nanmedian_rows(ring, overwrite_input=True, finite_rows=ok_rows).reshape(n, nb)
     # exact zeros are rare in real noise: runs are looked for only in stamps that have one
-    has_zero = (stamps.reshape(n, -1) == 0).any(axis=1)
+    has_zero = (flat.reshape(n, -1) == 0).any(axis=1)
     zero_rows = np.flatnonzero(has_zero)
     zero_frac = np.zeros((n, nb), dtype=np.float32)
     zero_in_core = np.zeros(n, dtype=bool)
