@@ -86,18 +86,12 @@ def chosen_strength(
 
     Parameters
     ----------
-    features : numpy.ndarray
-        ``(n, k)``.
-    labels : numpy.ndarray
-        ``(n,)`` 0/1.
-    weights : numpy.ndarray
-        ``(n,)`` sample weights used in fitting.
+    features, labels, weights, groups :
+        As :func:`out_of_fold_scores` (``(n, k)``, ``(n,)``, ``(n,)``, ``(n,)``).
     strengths : sequence of float
         Candidate inverse L2 strengths (positive).
     folds, seed : int
         Inner k-fold split (fewer folds when the smaller class has fewer objects).
-    groups : numpy.ndarray, optional
-        ``(n,)`` group labels, kept within one inner fold.
 
     Returns
     -------
