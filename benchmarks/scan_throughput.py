@@ -4,11 +4,15 @@ Run: ``.venv/bin/python benchmarks/scan_throughput.py [n_objects] [rss_objects]`
 (defaults 4096 and 200000; stores go to ``$BENCH_DIR`` or /tmp/stronglens-bench).
 Prints measured figures; asserts nothing.
 
-Store and forward figures are medians of 5 alternated rounds, as are the ratios.
-Settings are the scan's defaults (``conf/base/parameters_scan.yml``): batches of 128,
-the statistics shared by the machine's cores, freed blocks up to 1024 MiB kept for
-reuse. Each figure is measured twice, in fresh processes: with that allocator setting
-(what the scan runs with) and with glibc's default, so its effect is measured too.
+Store and forward figures are medians of 5 rounds, as are the ratios; inside a round
+the two alternate shard by shard (each 512-object shard scanned from the store, then as
+many objects through the bare forward pass), so that a slow second on a shared machine
+slows both alike. Settings are the scan's defaults (``conf/base/parameters_scan.yml``):
+batches of 128, the statistics shared by the machine's cores, freed blocks up to
+1024 MiB kept for reuse. Each figure is measured in fresh processes: with that allocator
+setting (what the scan runs with) and with glibc's default, so its effect is measured
+too; on an AMD Zen 4 processor also with numpy's AVX-512 sorts turned off
+(``stronglens_calibration.sort_dispatch``), the setting the scan advises there.
 
 - from the stamp store: what scanning costs once stamps are on disk (read the shard,
   quality statistics and rules, preprocessing, the network), per object;
@@ -39,6 +43,7 @@ from stronglens_calibration.allocator import retain_freed_memory
 from stronglens_calibration.models.networks import build_model
 from stronglens_calibration.models.preprocessing import Preprocessing
 from stronglens_calibration.scan.scoring import ScoringSettings, logits_of_stamps
+from stronglens_calibration.sort_dispatch import numpy_dispatch_targets, slow_sort_targets
 from stronglens_calibration.stamps.reading import read_stamps
 from stronglens_calibration.synthetic import synthetic_store
 
@@ -81,6 +86,38 @@ def scan_from_store(objects: pd.DataFrame, loaders: dict, n: int, model, pre, de
             if done >= n:
                 break
     return done / (time.perf_counter() - start)
+
+
+def paired_rates(
+    objects: pd.DataFrame, loaders: dict, n: int, model, pre, device
+) -> tuple[float, float]:
+    """Objects per second from the store and of the bare forward pass, in turns: each
+    shard is scanned as the scan scores it, then the same number of objects (whole
+    batches) goes through the network alone."""
+    x = torch.randn(SETTINGS.batch_size, 3, 48, 48, device=device)
+    store_s = forward_s = 0.0
+    done = forwarded = 0
+    while done < n:
+        for shard in sorted(objects["shard"].unique()):
+            start = time.perf_counter()
+            rows = objects[objects["shard"] == shard]
+            stamps = read_stamps(rows, loaders)
+            logits_of_stamps(
+                stamps, np.full(len(rows), "", dtype=object), model, pre, SETTINGS, device
+            )
+            store_s += time.perf_counter() - start
+            start = time.perf_counter()
+            with torch.no_grad():
+                for _ in range(0, len(rows), SETTINGS.batch_size):
+                    model(x)
+                    forwarded += len(x)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            forward_s += time.perf_counter() - start
+            done += len(rows)
+            if done >= n:
+                break
+    return done / store_s, forwarded / forward_s
 
 
 def forward_only(n: int, model, device) -> float:
@@ -171,10 +208,12 @@ def rates_child(n: int, retain_mib: int) -> None:
     model, pre = _model()
     objects, loaders = _store(BENCH / "scan-store", STORE_OBJECTS)
     scan_from_store(objects, loaders, 512, model, pre, cpu)  # warm the page cache
+    forward_only(512, model, cpu)  # warm the network
     store, forward = [], []
-    for _ in range(ROUNDS):  # alternated, so a noisy neighbour hits both alike
-        store.append(scan_from_store(objects, loaders, n, model, pre, cpu))
-        forward.append(forward_only(n, model, cpu))
+    for _ in range(ROUNDS):
+        s, f = paired_rates(objects, loaders, n, model, pre, cpu)
+        store.append(s)
+        forward.append(f)
     out = {
         "retained": retained,
         "store": float(np.median(store)),
@@ -185,11 +224,37 @@ def rates_child(n: int, retain_mib: int) -> None:
     print(json.dumps(out))
 
 
-def _child(*args: str) -> dict:
+def _child(*args: str, env: dict[str, str] | None = None) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, check=True
+        [sys.executable, __file__, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=None if env is None else os.environ | env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _configurations() -> list[tuple[str, int, dict[str, str] | None]]:
+    """(label, allocator setting, extra environment) of each measured configuration."""
+    configs = [
+        ("freed blocks kept (scan default)", RETAIN_MIB, None),
+        ("glibc default", 0, None),
+    ]
+    cpuinfo = Path("/proc/cpuinfo")
+    text = cpuinfo.read_text(errors="replace") if cpuinfo.is_file() else ""
+    slow = slow_sort_targets(text, numpy_dispatch_targets())
+    where = f"AVX-512 ({' '.join(slow)}) on AMD Zen 4, where they are slow"
+    print("numpy sorts: " + (where if slow else "as numpy chose them"))
+    if slow:
+        configs.append(
+            (
+                "freed blocks kept, numpy's AVX-512 sorts off (the scan's advice here)",
+                RETAIN_MIB,
+                {"NPY_DISABLE_CPU_FEATURES": " ".join(slow)},
+            )
+        )
+    return configs
 
 
 def main() -> None:
@@ -197,22 +262,25 @@ def main() -> None:
     n_rss = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
     _store(BENCH / "scan-store", STORE_OBJECTS)  # written once, before the timed children
     print(f"{n} objects, {os.cpu_count()} cores, statistics on {SETTINGS.threads} threads")
-    rates = {}
-    for retain, label in ((RETAIN_MIB, "freed blocks kept (scan default)"), (0, "glibc default")):
-        r = rates[retain] = _child("--rates", str(n), str(retain))
+    rates = []
+    for label, retain, env in _configurations():
+        r = _child("--rates", str(n), str(retain), env=env)
+        rates.append((label, r))
         missing = retain and not r["retained"]
-        print(f"allocator: {label}" + (" - not available here: glibc default" if missing else ""))
+        print(f"{label}" + (" - freed blocks not kept here: glibc default" if missing else ""))
         print(f"  scan from the stamp store: {r['store']:8.0f} objects/s")
         print(f"  scan from coadd bricks:    {r['bricks']:8.0f} objects/s")
         print(f"  bare forward pass (CPU):   {r['forward']:8.0f} objects/s")
         ratios = ", ".join(f"{x:.2f}" for x in r["ratios"])
         print(
-            f"  store / forward: {np.median(r['ratios']):.2f} median of {ROUNDS} alternated "
-            f"rounds ({ratios}) (target >= 0.8)"
+            f"  store / forward: {np.median(r['ratios']):.2f} median of {ROUNDS} rounds "
+            f"({ratios}) (target >= 0.8)"
         )
-    best = rates[RETAIN_MIB]
-    hours = SURVEY / best["store"] / 3600
-    print(f"40 million galaxies on this machine (scan default): {hours:.1f} h")
+    for label, r in rates:
+        if label.startswith("glibc"):
+            continue
+        hours = SURVEY / r["store"] / 3600
+        print(f"40 million galaxies on this machine, {label}: {hours:.1f} h")
     if torch.cuda.is_available():
         model, _ = _model()
         gpu = forward_only(50 * SETTINGS.batch_size, model, torch.device("cuda"))

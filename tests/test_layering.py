@@ -32,6 +32,7 @@ LIBRARIES = (
     "synthetic",
     "scan",
     "allocator",
+    "sort_dispatch",
     "reference",
     "reporting",
     "notebook",

@@ -184,6 +184,38 @@ def test_spark_scores_as_the_pandas_engine_does(scanned, spark):
     pd.testing.assert_frame_equal(outputs["spark"], outputs["pandas"])
 
 
+def test_the_scan_says_how_to_start_python_where_numpy_sorts_slowly(scanned, monkeypatch, caplog):
+    """Where numpy's sorts are slow (its AVX-512 kernels on AMD Zen 4: detection in
+    tests/test_sort_dispatch.py), the scan says so before it scores."""
+    import logging
+
+    from stronglens_calibration import sort_dispatch
+    from stronglens_calibration.pipelines.scan.nodes import score_scan
+
+    root, params = scanned
+    catalog = project_catalog(root, params)
+    sample = catalog.load("scan_sample")
+    first = sorted(sample)[0]
+    rows = sample[first]().head(8)
+    inputs = [catalog.load(n) for n in ("scan_cutouts", "coadd_bricks")]
+    model, calibration = catalog.load("lens_finder"), catalog.load("calibration")
+    advice = 'start Python with NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL"'
+    for said in (advice, None):
+        monkeypatch.setattr(sort_dispatch, "sort_dispatch_advice", lambda said=said: said)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            steps = list(
+                score_scan(
+                    {first: lambda: rows}, *inputs, {}, model, calibration, {}, params["scan"]
+                )
+            )
+        assert sum(len(s) for step in steps for s in step.values()) == len(rows)
+        warned = [
+            r.getMessage() for r in caplog.records if "NPY_DISABLE_CPU_FEATURES" in r.getMessage()
+        ]
+        assert warned == ([f"scan: {advice}"] if said else [])
+
+
 def test_bad_models_and_empty_regions_are_named(scanned, tmp_path):
     from stronglens_calibration.pipelines.scan.nodes import check_scan_model, select_scan_sample
 
