@@ -89,6 +89,25 @@ digest = hashlib.sha256()
 for name in sorted(stats):
     digest.update(name.encode() + np.ascontiguousarray(stats[name]).tobytes())
 digest.update(np.median(stamps.reshape(64, -1), axis=1).tobytes())
+# the scan's whole path on these stamps: quality rules, preprocessing, network, calibration
+import pandas as pd
+import torch
+from stronglens_calibration.models.networks import build_model
+from stronglens_calibration.models.preprocessing import Preprocessing
+from stronglens_calibration.scan import scoring
+torch.manual_seed(0)
+model = build_model("compact_resnet").eval()
+settings = scoring.ScoringSettings(101, 1.5, (32.0, 45.0), 5.0, 3, 0.25, 32, 1e-3, threads=2)
+logits, flags = scoring.logits_of_stamps(
+    stamps, np.full(64, "", dtype=object), model, Preprocessing(clip=20.0, crop=48), settings,
+    torch.device("cpu"),
+)
+scored = scoring.with_probabilities(
+    pd.DataFrame({"object_id": np.arange(64)}), logits, flags,
+    {"temperature": 1.3, "sample_prior": 0.25}, 1e-3,
+)
+digest.update("|".join(scored["scan_flags"]).encode())
+digest.update(scored[["logit", "p_calibrated", "p_survey"]].to_numpy().tobytes())
 print(json.dumps({"digest": digest.hexdigest(), "targets": numpy_dispatch_targets()}))
 """
 
@@ -107,8 +126,8 @@ def _digest(env: dict[str, str]) -> dict:
 @pytest.mark.slow
 def test_turning_the_avx512_sorts_off_changes_no_statistic() -> None:
     """The advised setting, applied to the AVX-512 targets this numpy uses on this
-    machine (whatever its processor), turns them off and leaves every quality statistic
-    and median bit-identical."""
+    machine (whatever its processor), turns them off and leaves every quality statistic,
+    median, logit, flag and probability of the scan's path bit-identical."""
     used = [
         name
         for name, on in numpy_dispatch_targets().items()
