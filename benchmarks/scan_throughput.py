@@ -43,7 +43,7 @@ from stronglens_calibration.allocator import retain_freed_memory
 from stronglens_calibration.models.networks import build_model
 from stronglens_calibration.models.preprocessing import Preprocessing
 from stronglens_calibration.scan.scoring import ScoringSettings, logits_of_stamps
-from stronglens_calibration.sort_dispatch import numpy_dispatch_targets, slow_sort_targets
+from stronglens_calibration.sort_dispatch import slow_sort_targets_here
 from stronglens_calibration.stamps.reading import read_stamps
 from stronglens_calibration.synthetic import synthetic_store
 
@@ -70,21 +70,44 @@ def _store(root: Path, n: int):
     return objects, loaders
 
 
-def scan_from_store(objects: pd.DataFrame, loaders: dict, n: int, model, pre, device) -> float:
-    """Objects per second: shard by shard, as the scan scores them (each shard opened,
-    read and released, so memory holds one shard)."""
-    start = time.perf_counter()
+def _shards(objects: pd.DataFrame, n: int):
+    """The store's shard numbers in order, again and again, until ``n`` objects."""
+    sizes = objects["shard"].value_counts().sort_index()
     done = 0
-    while done < n:
-        for shard in sorted(objects["shard"].unique()):
-            rows = objects[objects["shard"] == shard]
-            stamps = read_stamps(rows, loaders)
-            logits, _ = logits_of_stamps(
-                stamps, np.full(len(rows), "", dtype=object), model, pre, SETTINGS, device
-            )
-            done += len(rows)
+    while True:
+        for shard, size in sizes.items():
+            yield shard
+            done += int(size)
             if done >= n:
-                break
+                return
+
+
+def _scan_shard(objects: pd.DataFrame, shard: int, loaders: dict, model, pre, device) -> int:
+    """One shard as the scan scores it (opened, read, checked, scored, released)."""
+    rows = objects[objects["shard"] == shard]
+    stamps = read_stamps(rows, loaders)
+    logits_of_stamps(stamps, np.full(len(rows), "", dtype=object), model, pre, SETTINGS, device)
+    return len(rows)
+
+
+def _forward(model, x: torch.Tensor, n: int) -> int:
+    """At least ``n`` objects through the network alone, in whole batches of ``x``
+    (preprocessed stamps already in memory, ``(batch, 3, 48, 48)``); the count done."""
+    done = 0
+    with torch.no_grad():
+        while done < n:
+            model(x)
+            done += len(x)
+    if x.device.type == "cuda":
+        torch.cuda.synchronize()
+    return done
+
+
+def scan_from_store(objects: pd.DataFrame, loaders: dict, n: int, model, pre, device) -> float:
+    """Objects per second: shard by shard, as the scan scores them (so memory holds one
+    shard)."""
+    start = time.perf_counter()
+    done = sum(_scan_shard(objects, s, loaders, model, pre, device) for s in _shards(objects, n))
     return done / (time.perf_counter() - start)
 
 
@@ -97,43 +120,23 @@ def paired_rates(
     x = torch.randn(SETTINGS.batch_size, 3, 48, 48, device=device)
     store_s = forward_s = 0.0
     done = forwarded = 0
-    while done < n:
-        for shard in sorted(objects["shard"].unique()):
-            start = time.perf_counter()
-            rows = objects[objects["shard"] == shard]
-            stamps = read_stamps(rows, loaders)
-            logits_of_stamps(
-                stamps, np.full(len(rows), "", dtype=object), model, pre, SETTINGS, device
-            )
-            store_s += time.perf_counter() - start
-            start = time.perf_counter()
-            with torch.no_grad():
-                for _ in range(0, len(rows), SETTINGS.batch_size):
-                    model(x)
-                    forwarded += len(x)
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            forward_s += time.perf_counter() - start
-            done += len(rows)
-            if done >= n:
-                break
+    for shard in _shards(objects, n):
+        start = time.perf_counter()
+        count = _scan_shard(objects, shard, loaders, model, pre, device)
+        store_s += time.perf_counter() - start
+        start = time.perf_counter()
+        forwarded += _forward(model, x, count)
+        forward_s += time.perf_counter() - start
+        done += count
     return done / store_s, forwarded / forward_s
 
 
 def forward_only(n: int, model, device) -> float:
     """Objects per second of the network alone on preprocessed tensors in memory."""
     x = torch.randn(SETTINGS.batch_size, 3, 48, 48, device=device)
-    with torch.no_grad():
-        model.to(device)(x)  # warm up
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        done = 0
-        while done < n:
-            model(x)
-            done += len(x)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
+    _forward(model.to(device), x, 1)  # warm up
+    start = time.perf_counter()
+    done = _forward(model, x, n)
     return done / (time.perf_counter() - start)
 
 
@@ -241,9 +244,7 @@ def _configurations() -> list[tuple[str, int, dict[str, str] | None]]:
         ("freed blocks kept (scan default)", RETAIN_MIB, None),
         ("glibc default", 0, None),
     ]
-    cpuinfo = Path("/proc/cpuinfo")
-    text = cpuinfo.read_text(errors="replace") if cpuinfo.is_file() else ""
-    slow = slow_sort_targets(text, numpy_dispatch_targets())
+    slow = slow_sort_targets_here()
     where = f"AVX-512 ({' '.join(slow)}) on AMD Zen 4, where they are slow"
     print("numpy sorts: " + (where if slow else "as numpy chose them"))
     if slow:

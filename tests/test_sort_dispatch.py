@@ -11,9 +11,11 @@ import sys
 import pytest
 
 from stronglens_calibration.sort_dispatch import (
+    avx512_targets_in_use,
     is_zen4,
     numpy_dispatch_targets,
     slow_sort_targets,
+    slow_sort_targets_here,
     sort_dispatch_advice,
 )
 
@@ -73,6 +75,17 @@ def test_the_advice_names_the_setting_only_where_it_helps(tmp_path) -> None:
     assert "Zen 4" in advice
     assert sort_dispatch_advice(intel, NUMPY_ON_ZEN4) is None
     assert sort_dispatch_advice(tmp_path / "absent", NUMPY_ON_ZEN4) is None
+    assert slow_sort_targets_here(zen4, NUMPY_ON_ZEN4) == ("X86_V4", "AVX512_ICL")
+    assert slow_sort_targets_here(tmp_path / "absent", NUMPY_ON_ZEN4) == ()
+
+
+def test_this_numpy_reports_its_dispatch_targets() -> None:
+    """Read from numpy's own table: every name a string, at least one target built in
+    (an x86 or ARM wheel dispatches to several), and what is in use a subset of it."""
+    targets = numpy_dispatch_targets()
+    assert targets
+    assert all(isinstance(k, str) and isinstance(v, bool) for k, v in targets.items())
+    assert set(avx512_targets_in_use(targets)) <= {k for k, v in targets.items() if v}
 
 
 _DIGEST = """
@@ -128,11 +141,7 @@ def test_turning_the_avx512_sorts_off_changes_no_statistic() -> None:
     """The advised setting, applied to the AVX-512 targets this numpy uses on this
     machine (whatever its processor), turns them off and leaves every quality statistic,
     median, logit, flag and probability of the scan's path bit-identical."""
-    used = [
-        name
-        for name, on in numpy_dispatch_targets().items()
-        if on and (name.startswith("AVX512") or name == "X86_V4")
-    ]
+    used = avx512_targets_in_use(numpy_dispatch_targets())
     if not used:
         pytest.skip("this numpy uses no AVX-512 target here: there is nothing to turn off")
     default = _digest({})

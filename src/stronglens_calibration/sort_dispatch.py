@@ -17,14 +17,18 @@ statistics and the network's scores were bit-identical either way.
 
 numpy chooses its kernels when it is imported, so the setting has to be in the
 environment before Python starts (``NPY_DISABLE_CPU_FEATURES``): this module only says
-whether it would help here and what to write.
+whether it would help here and what to write, and the pipelines that compute stamp
+statistics (quality, scan) log it.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Mapping
 from pathlib import Path
+
+import numpy as np
 
 #: ``cpu family`` of AMD's Zen 3 and Zen 4 cores (19h); only Zen 4 has AVX-512.
 ZEN4_FAMILY = 25
@@ -37,14 +41,33 @@ def numpy_dispatch_targets() -> dict[str, bool]:
     A target the processor lacks, or that ``NPY_DISABLE_CPU_FEATURES`` turned off,
     reads False.
     """
-    for name in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        found = getattr(module, "__cpu_features__", {})
-        return {str(t): bool(found.get(t)) for t in getattr(module, "__cpu_dispatch__", [])}
-    return {}
+    # numpy 2 moved its core to numpy._core (numpy.core then only warns and forwards)
+    package = "numpy._core" if int(np.__version__.split(".")[0]) >= 2 else "numpy.core"
+    module = importlib.import_module(f"{package}._multiarray_umath")
+    found = getattr(module, "__cpu_features__", {})
+    return {str(t): bool(found.get(t)) for t in getattr(module, "__cpu_dispatch__", [])}
+
+
+def avx512_targets_in_use(targets: Mapping[str, bool]) -> tuple[str, ...]:
+    """The AVX-512 targets among numpy's dispatch targets that are in use.
+
+    Parameters
+    ----------
+    targets : mapping
+        Target name to whether it is in use (:func:`numpy_dispatch_targets`).
+
+    Returns
+    -------
+    tuple of str
+        In numpy's names and order: ``X86_V4`` is the Skylake-X set in numpy 2.4,
+        ``AVX512_SKX`` and its relatives (``AVX512F``, ``AVX512_ICL``, ...) before and
+        besides it.
+    """
+    return tuple(
+        name
+        for name, used in targets.items()
+        if used and (name.startswith("AVX512") or name == "X86_V4")
+    )
 
 
 def is_zen4(cpuinfo: str) -> bool:
@@ -93,17 +116,30 @@ def slow_sort_targets(cpuinfo: str, targets: Mapping[str, bool]) -> tuple[str, .
     Returns
     -------
     tuple of str
-        The AVX-512 targets in use (numpy's names: ``X86_V4`` is the Skylake-X set in
-        numpy 2.4, ``AVX512_SKX`` before it), on a Zen 4 processor; empty elsewhere,
-        or when they are off already.
+        :func:`avx512_targets_in_use` on a Zen 4 processor; empty elsewhere, or when
+        they are off already.
     """
-    if not is_zen4(cpuinfo):
+    return avx512_targets_in_use(targets) if is_zen4(cpuinfo) else ()
+
+
+def slow_sort_targets_here(
+    cpuinfo_path: str | Path = "/proc/cpuinfo", targets: Mapping[str, bool] | None = None
+) -> tuple[str, ...]:
+    """:func:`slow_sort_targets` of this machine.
+
+    Parameters
+    ----------
+    cpuinfo_path : str or Path
+        Where the processor is described (absent off Linux: nothing to turn off).
+    targets : mapping, optional
+        numpy's dispatch targets (:func:`numpy_dispatch_targets`); read from this numpy
+        when not given.
+    """
+    path = Path(cpuinfo_path)
+    if not path.is_file():
         return ()
-    return tuple(
-        name
-        for name, used in targets.items()
-        if used and (name.startswith("AVX512") or name == "X86_V4")
-    )
+    found = numpy_dispatch_targets() if targets is None else targets
+    return slow_sort_targets(path.read_text(errors="replace"), found)
 
 
 def sort_dispatch_advice(
@@ -111,25 +147,14 @@ def sort_dispatch_advice(
 ) -> str | None:
     """A sentence saying how to start Python for fast sorts here, or None.
 
-    Parameters
-    ----------
-    cpuinfo_path : str or Path
-        Where the processor is described (absent off Linux: no advice).
-    targets : mapping, optional
-        numpy's dispatch targets (:func:`numpy_dispatch_targets`); read from this numpy
-        when not given.
+    Parameters are those of :func:`slow_sort_targets_here`.
 
     Returns
     -------
     str or None
         The environment setting and why, when numpy sorts with AVX-512 on Zen 4.
     """
-    path = Path(cpuinfo_path)
-    if not path.is_file():
-        return None
-    slow = slow_sort_targets(
-        path.read_text(errors="replace"), numpy_dispatch_targets() if targets is None else targets
-    )
+    slow = slow_sort_targets_here(cpuinfo_path, targets)
     if not slow:
         return None
     setting = f'NPY_DISABLE_CPU_FEATURES="{" ".join(slow)}"'
@@ -139,3 +164,11 @@ def sort_dispatch_advice(
         f"statistics); start Python with {setting} in the environment for the same "
         "results, faster (docs/scan.md)"
     )
+
+
+def warn_if_sorts_are_slow(log: logging.Logger, stage: str) -> None:
+    """Log :func:`sort_dispatch_advice` as a warning of ``stage``, where there is one:
+    what the pipelines that compute stamp statistics call before they start."""
+    advice = sort_dispatch_advice()
+    if advice:
+        log.warning("%s: %s", stage, advice)

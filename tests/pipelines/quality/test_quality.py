@@ -45,6 +45,26 @@ def test_a_store_of_another_stamp_size_stops_the_run_naming_objects():
         measure_stamps(objects, stamps, PARAMS["quality"] | {})
 
 
+def test_quality_says_how_to_start_python_where_numpy_sorts_slowly(monkeypatch, caplog):
+    """Where numpy's sorts are slow (its AVX-512 kernels on AMD Zen 4: detection in
+    tests/test_sort_dispatch.py), quality says so before it measures."""
+    import logging
+
+    from stronglens_calibration import sort_dispatch
+
+    objects = _objects(4)
+    data = np.random.default_rng(0).normal(size=(4, 3, 21, 21)).astype(np.float32)
+    advice = 'start Python with NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL"'
+    for said in (advice, None):
+        monkeypatch.setattr(sort_dispatch, "sort_dispatch_advice", lambda said=said: said)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            stats = measure_stamps(objects, {"part-00000": lambda: data}, PARAMS["quality"])
+        assert len(stats) == 4
+        warned = [r.getMessage() for r in caplog.records if "NPY_DISABLE" in r.getMessage()]
+        assert warned == ([f"quality: {advice}"] if said else [])
+
+
 def test_flags_and_counts_add_up():
     objects = _objects(4)
     data = np.random.default_rng(0).normal(size=(4, 3, 21, 21)).astype(np.float32)

@@ -15,6 +15,7 @@ from stronglens_calibration import BANDS
 from stronglens_calibration.engines import get_engine
 from stronglens_calibration.pipelines.quality.config import QualityConfig
 from stronglens_calibration.schema import quarantine_table, reason_kind
+from stronglens_calibration.sort_dispatch import warn_if_sorts_are_slow
 from stronglens_calibration.stamps.generations import shards_for_table
 from stronglens_calibration.stamps.quality import quality_flags
 from stronglens_calibration.stamps.store import shard_name
@@ -39,6 +40,7 @@ def measure_stamps(
     missing = sorted({shard_name(int(s)) for s in stored["shard"].unique()} - set(stamps))
     if missing:
         raise ValueError(f"stamp store lacks shard(s) {missing} that the object table points at")
+    warn_if_sorts_are_slow(logger, "quality")
     start = time.perf_counter()
     stats = get_engine(cfg.engine).stamp_statistics(
         stored,

@@ -153,14 +153,12 @@ def score_scan(
     dict
         ``{"<model fingerprint>/<sample partition>-<shard>": scored rows}``.
     """
-    from stronglens_calibration import sort_dispatch
     from stronglens_calibration.engines import get_engine
+    from stronglens_calibration.sort_dispatch import warn_if_sorts_are_slow
     from stronglens_calibration.stamps.cutout_index import CutoutIndex
 
     cfg = ScanConfig.from_params(params)
-    advice = sort_dispatch.sort_dispatch_advice()
-    if advice:
-        logger.warning("scan: %s", advice)
+    warn_if_sorts_are_slow(logger, "scan")
     artifact, calib = _model(lens_finder, calibration, cfg)
     fp = model_fingerprint(artifact, calib)
     index = CutoutIndex.from_partitions(scan_cutouts, "npz", cfg.limits)
